@@ -1,0 +1,55 @@
+# The portal's everyday commands. `make run` and `make test` work from a fresh clone.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+
+.PHONY: run test setup lint format migrations-check messages compile-messages clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(VENV)/.installed node_modules/.installed compile-messages
+
+# Embedded demo: SQLite + a broker on disk; web, Celery worker and beat together (Ctrl-C stops all).
+run: setup
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo
+	@echo "Portal: http://127.0.0.1:$(PORT)/   admin: http://127.0.0.1:$(PORT)/admin/"
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho -f Procfile.dev start -p $(PORT)
+
+# The whole suite; on PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set.
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+migrations-check: $(VENV)/.installed
+	$(PY) manage.py makemigrations --check --dry-run
+
+# Extract source strings into locale/*/LC_MESSAGES/django.po (needs GNU gettext).
+messages: $(VENV)/.installed
+	$(PY) manage.py makemessages -l zh_Hans --ignore ".venv/*" --ignore "node_modules/*" --ignore "var/*"
+	$(PY) manage.py compilemessages --ignore ".venv/*" --ignore "node_modules/*"
+
+# Compiled catalogs ship in the repository; recompile when GNU gettext is here.
+compile-messages: $(VENV)/.installed
+	@if command -v msgfmt >/dev/null; then $(PY) manage.py compilemessages --ignore ".venv/*" --ignore "node_modules/*" -v0; \
+	else echo "msgfmt not found: using the compiled translations in locale/"; fi
+
+clean:
+	rm -rf var/broker var/broker-control var/cache var/celerybeat-schedule*

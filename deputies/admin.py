@@ -1,0 +1,80 @@
+from django.contrib import admin
+from django.db.models import Q
+
+from points.models import LiaisonPoint
+
+from .models import Activity, EnterpriseLink, Person, Station, Suggestion
+
+
+class PointScopedAdmin(admin.ModelAdmin):
+    """Lists only rows of the points the user works for; point choices limited likewise."""
+
+    point_path = "point"
+
+    def get_queryset(self, request):
+        points = LiaisonPoint.objects.visible_to(request.user).values("pk")
+        return super().get_queryset(request).filter(**{f"{self.point_path}__in": points}).distinct()
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "point":
+            kwargs["queryset"] = LiaisonPoint.objects.visible_to(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class StationInline(admin.TabularInline):
+    model = Station
+    extra = 0
+    autocomplete_fields = ["point"]
+
+
+class EnterpriseLinkInline(admin.TabularInline):
+    model = EnterpriseLink
+    extra = 0
+    autocomplete_fields = ["enterprise"]
+
+
+@admin.register(Person)
+class PersonAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "level", "employer", "title", "active"]
+    list_filter = ["kind", "level", "active", "stations__point"]
+    search_fields = ["name", "employer"]
+    autocomplete_fields = ["user"]
+    inlines = [StationInline, EnterpriseLinkInline]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        points = LiaisonPoint.objects.visible_to(request.user).values("pk")
+        # People not stationed anywhere yet stay visible to office staff so they can place them.
+        unplaced = Q(stations__isnull=True) if request.user.organisations.exists() else Q(pk__in=[])
+        return qs.filter(Q(stations__point__in=points) | unplaced).distinct()
+
+
+@admin.register(Station)
+class StationAdmin(PointScopedAdmin):
+    list_display = ["person", "point", "role", "since", "until"]
+    list_filter = ["role", "point"]
+    search_fields = ["person__name", "point__name"]
+    list_select_related = ["person", "point"]
+    autocomplete_fields = ["person", "point"]
+
+
+@admin.register(Activity)
+class ActivityAdmin(PointScopedAdmin):
+    list_display = ["title", "kind", "point", "date"]
+    list_filter = ["kind", "point"]
+    search_fields = ["title", "summary"]
+    date_hierarchy = "date"
+    list_select_related = ["point"]
+    filter_horizontal = ["participants"]
+
+
+@admin.register(Suggestion)
+class SuggestionAdmin(PointScopedAdmin):
+    list_display = ["title", "point", "addressed_unit", "filed_on", "status"]
+    list_filter = ["status", "point"]
+    search_fields = ["title", "content", "addressed_unit"]
+    date_hierarchy = "filed_on"
+    list_select_related = ["point"]
+    filter_horizontal = ["authors"]

@@ -1,0 +1,162 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from points.models import Enterprise, LiaisonPoint
+
+
+class Person(models.Model):
+    """Someone who serves at a point: a deputy, a consultative deputy or a grid worker."""
+
+    class Kind(models.TextChoices):
+        DEPUTY = "deputy", _("People's Congress deputy")
+        CONSULTATIVE = "consultative", _("consultative deputy")
+        GRID_WORKER = "grid_worker", _("enterprise grid worker")
+
+    class Level(models.TextChoices):
+        NONE = "", _("—")
+        PROVINCE = "province", _("provincial")
+        CITY = "city", _("city")
+        DISTRICT = "district", _("district")
+        TOWN = "town", _("town")
+
+    name = models.CharField(_("name"), max_length=40)
+    kind = models.CharField(_("kind"), max_length=15, choices=Kind.choices)
+    level = models.CharField(_("deputy level"), max_length=10, choices=Level.choices, blank=True)
+    employer = models.CharField(_("employer"), max_length=120, blank=True)
+    title = models.CharField(_("title"), max_length=60, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    phone_public = models.BooleanField(
+        _("show phone on public pages"), default=False, help_text=_("Only with the person's consent.")
+    )
+    photo = models.ImageField(_("photo"), upload_to="people/", blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="person",
+        verbose_name=_("login account"),
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def role_label(self) -> str:
+        if self.kind == self.Kind.DEPUTY and self.level:
+            return f"{self.get_level_display()}{self.get_kind_display()}"
+        return self.get_kind_display()
+
+
+class StationQuerySet(models.QuerySet):
+    def current(self, day=None):
+        day = day or timezone.localdate()
+        return self.filter(Q(until__isnull=True) | Q(until__gte=day), since__lte=day)
+
+
+class Station(models.Model):
+    """Who is stationed at which point, and as what, over a span of dates."""
+
+    class Role(models.TextChoices):
+        HEAD = "head", _("point head")
+        MEMBER = "member", _("member")
+
+    person = models.ForeignKey(Person, models.CASCADE, related_name="stations", verbose_name=_("person"))
+    point = models.ForeignKey(LiaisonPoint, models.CASCADE, related_name="stations", verbose_name=_("point"))
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.MEMBER)
+    since = models.DateField(_("since"))
+    until = models.DateField(_("until"), null=True, blank=True)
+
+    objects = StationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["point", "role", "person__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["person", "point", "since"], name="station_unique_start"),
+            models.CheckConstraint(
+                condition=Q(until__isnull=True) | Q(until__gte=models.F("since")), name="station_until_after_since"
+            ),
+        ]
+        verbose_name = _("station")
+        verbose_name_plural = _("stations")
+
+    def __str__(self):
+        return f"{self.person} @ {self.point}"
+
+
+class EnterpriseLink(models.Model):
+    """包挂: a person looks after an enterprise."""
+
+    person = models.ForeignKey(Person, models.CASCADE, related_name="enterprise_links", verbose_name=_("person"))
+    enterprise = models.ForeignKey(
+        Enterprise, models.CASCADE, related_name="person_links", verbose_name=_("enterprise")
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["person", "enterprise"], name="link_unique")]
+        verbose_name = _("enterprise link")
+        verbose_name_plural = _("enterprise links")
+
+    def __str__(self):
+        return f"{self.person} — {self.enterprise}"
+
+
+class Activity(models.Model):
+    class Kind(models.TextChoices):
+        INSPECTION = "inspection", _("collective inspection")
+        RESEARCH = "research", _("research")
+        COORDINATION = "coordination", _("coordination")
+        PUBLICITY = "publicity", _("publicity")
+
+    point = models.ForeignKey(LiaisonPoint, models.PROTECT, related_name="activities", verbose_name=_("point"))
+    kind = models.CharField(_("kind"), max_length=15, choices=Kind.choices)
+    title = models.CharField(_("title"), max_length=200)
+    date = models.DateField(_("date"))
+    participants = models.ManyToManyField(Person, blank=True, related_name="activities", verbose_name=_("participants"))
+    summary = models.TextField(_("summary"), blank=True)
+
+    class Meta:
+        ordering = ["-date"]
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+
+    def __str__(self):
+        return self.title
+
+
+class Suggestion(models.Model):
+    """建议: a formal suggestion filed by deputies to a government unit."""
+
+    class Status(models.TextChoices):
+        FILED = "filed", _("filed")
+        ANSWERED = "answered", _("answered")
+        ADOPTED = "adopted", _("adopted")
+        IMPLEMENTED = "implemented", _("implemented")
+
+    point = models.ForeignKey(LiaisonPoint, models.PROTECT, related_name="suggestions", verbose_name=_("point"))
+    title = models.CharField(_("title"), max_length=200)
+    authors = models.ManyToManyField(Person, related_name="suggestions", verbose_name=_("authors"))
+    content = models.TextField(_("content"), blank=True)
+    addressed_unit = models.CharField(_("addressed to"), max_length=120, blank=True)
+    filed_on = models.DateField(_("filed on"))
+    answered_on = models.DateField(_("answered on"), null=True, blank=True)
+    response = models.TextField(_("response"), blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.FILED)
+
+    class Meta:
+        ordering = ["-filed_on"]
+        constraints = [models.UniqueConstraint(fields=["point", "title"], name="suggestion_unique_title")]
+        verbose_name = _("suggestion")
+        verbose_name_plural = _("suggestions")
+
+    def __str__(self):
+        return self.title

@@ -1,0 +1,299 @@
+"""Demo data modelled on the two liaison points of the NEV industry chain in Bishan.
+
+Names of people and smaller enterprises are fictional. Every step is keyed on a natural key,
+so loading twice changes nothing. Requests go through the real services, so their timelines,
+deadlines and numbers are what the portal itself would have written.
+"""
+
+import datetime as dt
+import uuid
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from deputies.models import Activity, EnterpriseLink, Person, Station, Suggestion
+from liaison.core import roles
+from petitions import services
+from petitions.models import Category, Channel, Department, Petition, Satisfaction
+from points.models import ChainSegment, Enterprise, IndustryChain, LiaisonPoint, Organisation
+from points.validators import uscc_check_char
+
+TZ = ZoneInfo("Asia/Shanghai")
+DEMO_PASSWORD = "demo-pass-2026"  # printed by load_demo; demo mode only
+NAMESPACE = uuid.UUID("6f1c2a52-5b7e-4a8e-9d55-1f2a0c6b7d10")
+
+SEGMENTS = ["整车", "传动系统", "控制器", "电池", "电机", "汽车电子", "零部件"]
+
+ENTERPRISES = [
+    # name, segment, chain role
+    ("比亚迪汽车璧山园区", "整车", "leader"),
+    ("青山工业传动系统有限公司", "传动系统", "leader"),
+    ("璧山智控电子有限公司", "控制器", "backbone"),
+    ("渝西动力电池科技有限公司", "电池", "backbone"),
+    ("璧山精密齿轮有限公司", "传动系统", "supplier"),
+    ("重庆驰远电机有限公司", "电机", "backbone"),
+    ("璧泉汽车线束有限公司", "汽车电子", "supplier"),
+    ("来凤新材料科技有限公司", "零部件", "tech_sme"),
+    ("青杠热管理系统有限公司", "零部件", "supplier"),
+    ("渝璧车载软件有限公司", "汽车电子", "tech_sme"),
+    ("璧山轻量化车身有限公司", "零部件", "supplier"),
+    ("重庆芯驰半导体有限公司", "控制器", "tech_sme"),
+    ("璧山汽车座椅有限公司", "零部件", "supplier"),
+    ("璧城储能设备有限公司", "电池", "supplier"),
+    ("重庆睿行智能驾驶有限公司", "汽车电子", "tech_sme"),
+    ("璧山铝压铸有限公司", "传动系统", "supplier"),
+    ("璧泉充电设施有限公司", "电池", "supplier"),
+    ("重庆华锐减速器有限公司", "传动系统", "backbone"),
+    ("丁家模具制造有限公司", "零部件", "supplier"),
+    ("璧山电控测试技术有限公司", "控制器", "tech_sme"),
+    ("青杠物流配送有限公司", "零部件", "supplier"),
+    ("渝西汽车玻璃有限公司", "零部件", "supplier"),
+]
+
+DEPARTMENTS = [
+    "区发展改革委", "区教委", "区交通局", "区住房城乡建委", "区经济信息委", "区人力社保局", "区规划自然资源局", "区市场监管局",
+]  # fmt: skip
+
+POINTS = [
+    {
+        "code": "byd-bishan",
+        "name": "比亚迪璧山园区人大代表活动点",
+        "street": "璧泉街道工委",
+        "host": "比亚迪汽车璧山园区",
+        "address": "重庆市璧山区璧泉街道比亚迪园区综合楼一楼",
+        "opened_on": dt.date(2023, 6, 15),
+        "checklist": True,
+    },
+    {
+        "code": "qingshan",
+        "name": "青山工业人大代表活动点",
+        "street": "青杠街道工委",
+        "host": "青山工业传动系统有限公司",
+        "address": "重庆市璧山区青杠街道青山工业园行政楼二楼",
+        "opened_on": dt.date(2023, 9, 15),
+        "checklist": False,
+    },
+]
+
+# name, kind, level, employer/title, point index, role, user name (or "")
+PEOPLE = [
+    ("陈立群", "deputy", "city", "比亚迪汽车璧山园区 · 园区总经理", 0, "head", "head_byd"),
+    ("王建平", "deputy", "district", "青山工业传动系统有限公司 · 副总经理", 1, "head", "head_qs"),
+    ("李晓梅", "consultative", "", "璧山智控电子有限公司 · 董事长", 0, "member", "deputy_li"),
+    ("张国栋", "consultative", "", "渝西动力电池科技有限公司 · 总经理", 0, "member", ""),
+    ("刘芳", "consultative", "", "重庆驰远电机有限公司 · 副总经理", 0, "member", ""),
+    ("赵永强", "consultative", "", "重庆华锐减速器有限公司 · 总经理", 1, "member", "deputy_zhao"),
+    ("孙丽娟", "consultative", "", "璧山精密齿轮有限公司 · 总经理", 1, "member", ""),
+    ("周海涛", "consultative", "", "璧山铝压铸有限公司 · 董事长", 1, "member", ""),
+    ("吴敏", "grid_worker", "", "璧泉街道 · 企业网格员", 0, "member", "grid_wu"),
+    ("郑凯", "grid_worker", "", "璧泉街道 · 企业网格员", 0, "member", ""),
+    ("冯雪", "grid_worker", "", "璧泉街道 · 企业网格员", 0, "member", ""),
+    ("陈浩", "grid_worker", "", "璧泉街道 · 企业网格员", 0, "member", ""),
+    ("褚静", "grid_worker", "", "璧泉街道 · 企业网格员", 0, "member", ""),
+    ("卫东", "grid_worker", "", "青杠街道 · 企业网格员", 1, "member", ""),
+    ("蒋琳", "grid_worker", "", "青杠街道 · 企业网格员", 1, "member", ""),
+    ("沈磊", "grid_worker", "", "青杠街道 · 企业网格员", 1, "member", ""),
+    ("韩梅", "grid_worker", "", "青杠街道 · 企业网格员", 1, "member", ""),
+]
+
+SUGGESTIONS = [
+    ("关于支持璧山区打造智能网联新能源汽车控制器百亿级产业基地的建议", "重庆市经济和信息化委员会", "adopted"),
+    ("关于加快“充储泊配”设施建设的建议", "重庆市住房和城乡建设委员会", "implemented"),
+    ("关于推进渝西片区交通互联互通一体化发展的建议", "重庆市交通运输委员会", "answered"),
+    ("关于加大新能源汽车零部件企业技术改造支持力度的建议", "重庆市经济和信息化委员会", "answered"),
+    ("关于优化产业园区职工子女入学保障的建议", "璧山区教育委员会", "adopted"),
+    ("关于完善产业链企业技能人才培训补贴政策的建议", "璧山区人力资源和社会保障局", "filed"),
+    ("关于提升园区公共交通通勤服务的建议", "璧山区交通局", "answered"),
+    ("关于支持链上中小企业融资担保的建议", "璧山区发展和改革委员会", "filed"),
+]
+
+# title, point, enterprise, category, channel, outcome ("site" | department name | "open")
+REQUESTS = [
+    ("园区通勤公交班次不足", 0, "璧山智控电子有限公司", Category.TRANSPORT, Channel.RECEPTION, "区交通局"),
+    ("员工子女就近入学咨询", 0, "渝西动力电池科技有限公司", Category.EDUCATION, Channel.QR, "区教委"),
+    ("技改项目申报政策咨询", 0, "重庆驰远电机有限公司", Category.POLICY, Channel.QR, "site"),
+    ("厂区周边道路破损影响货车通行", 1, "璧山精密齿轮有限公司", Category.TRANSPORT, Channel.VISIT, "区交通局"),
+    ("新建厂房施工许可办理进度", 1, "重庆华锐减速器有限公司", Category.LAND, Channel.RECEPTION, "区住房城乡建委"),
+    ("技能人才培训补贴申领", 1, "璧山铝压铸有限公司", Category.LABOUR, Channel.QR, "site"),
+    ("充电桩建设用电增容", 0, "璧城储能设备有限公司", Category.INFRASTRUCTURE, Channel.PHONE, "open"),
+]
+
+
+def make_uscc(index: int) -> str:
+    org = f"{70000000 + index * 7919:08d}"
+    weights = (3, 7, 9, 10, 5, 8, 4, 2)
+    c = 11 - sum(int(d) * w for d, w in zip(org, weights, strict=True)) % 11
+    org += {10: "X", 11: "0"}.get(c, str(c))
+    first17 = "91500227" + org
+    return first17 + uscc_check_char(first17)
+
+
+def _user(username, *, group=None, superuser=False, name=""):
+    User = get_user_model()
+    user, created = User.objects.get_or_create(
+        username=username, defaults={"is_staff": True, "is_superuser": superuser, "first_name": name}
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@transaction.atomic
+def load() -> dict:
+    roles.sync_groups()
+    admin_user = _user("admin", superuser=True, name="演示管理员")
+
+    district, _ = Organisation.objects.get_or_create(
+        name="璧山区人大常委会办公室", defaults={"kind": Organisation.Kind.DISTRICT}
+    )
+    office = _user("office", group=roles.OFFICE_STAFF, name="区人大办公室工作人员")
+    district.staff.add(office)
+
+    chain, _ = IndustryChain.objects.get_or_create(
+        name="智能网联新能源汽车", defaults={"description": "璧山区智能网联新能源汽车产业链"}
+    )
+    segments = {}
+    for order, name in enumerate(SEGMENTS):
+        segments[name], _ = ChainSegment.objects.get_or_create(chain=chain, name=name, defaults={"order": order})
+
+    enterprises = {}
+    for index, (name, segment, role) in enumerate(ENTERPRISES):
+        enterprises[name], _ = Enterprise.objects.get_or_create(
+            name=name,
+            defaults={
+                "credit_code": make_uscc(index),
+                "chain": chain,
+                "segment": segments[segment],
+                "chain_role": role,
+                "contact_name": "办公室",
+            },
+        )
+
+    points = []
+    for spec in POINTS:
+        street, _ = Organisation.objects.get_or_create(
+            name=spec["street"], defaults={"kind": Organisation.Kind.STREET, "parent": district}
+        )
+        checks = {f: spec["checklist"] for f in LiaisonPoint.CHECKLIST}
+        checks.update(rules_posted=True, ledger_kept=True)
+        point, _ = LiaisonPoint.objects.get_or_create(
+            code=spec["code"],
+            defaults={
+                "name": spec["name"],
+                "organisation": street,
+                "host_enterprise": enterprises[spec["host"]],
+                "chain": chain,
+                "address": spec["address"],
+                "opened_on": spec["opened_on"],
+                "rules": "一、每月15日为集中接待日，代表轮流值守。\n二、企业诉求当日登记、限时办理、及时反馈。\n三、诉求办理情况纳入代表履职积分。",
+                "reception_process": "1. 扫码或现场登记诉求\n2. 代表受理并现场答复\n3. 不能当场解决的交办相关部门\n4. 部门办理并答复\n5. 企业评价办理结果",
+                **checks,
+            },
+        )
+        points.append(point)
+
+    people = []
+    for index, (name, kind, level, job, point_index, role, username) in enumerate(PEOPLE):
+        employer, _, title = job.partition(" · ")
+        person, _ = Person.objects.get_or_create(
+            name=name, kind=kind, defaults={"level": level, "employer": employer, "title": title}
+        )
+        if username and person.user_id is None:
+            group = {"head": roles.POINT_HEAD}.get(role) or (
+                roles.GRID_WORKER if kind == "grid_worker" else roles.DEPUTY
+            )
+            person.user = _user(username, group=group, name=name)
+            person.save(update_fields=["user"])
+        point = points[point_index]
+        Station.objects.get_or_create(person=person, point=point, since=point.opened_on, defaults={"role": role})
+        # Each person looks after enterprises of their point's part of the chain.
+        for offset in (0, 1):
+            enterprise = list(enterprises.values())[(index * 2 + offset + point_index) % len(ENTERPRISES)]
+            EnterpriseLink.objects.get_or_create(person=person, enterprise=enterprise)
+        people.append(person)
+
+    departments = {}
+    for name in DEPARTMENTS:
+        departments[name], _ = Department.objects.get_or_create(name=name, defaults={"organisation": district})
+    handler = _user("handler", group=roles.DEPARTMENT_HANDLER, name="区交通局经办人")
+    departments["区交通局"].handlers.add(handler)
+
+    for point, title, date in [
+        (points[0], "集中视察智能网联新能源汽车控制器产业发展情况", dt.date(2024, 4, 18)),
+        (points[1], "集中视察传动系统企业技术改造及用工保障情况", dt.date(2024, 9, 12)),
+    ]:
+        activity, created = Activity.objects.get_or_create(
+            point=point, title=title, defaults={"kind": Activity.Kind.INSPECTION, "date": date,
+                                                 "summary": "代表深入企业生产一线，听取企业意见建议。"}
+        )  # fmt: skip
+        if created:
+            activity.participants.set([p for p in people if p.kind != "grid_worker"][:5])
+
+    for index, (title, unit, status) in enumerate(SUGGESTIONS):
+        suggestion, created = Suggestion.objects.get_or_create(
+            point=points[index % 2],
+            title=title,
+            defaults={
+                "addressed_unit": unit,
+                "filed_on": dt.date(2024, 1, 10) + dt.timedelta(days=40 * index),
+                "status": status,
+                "content": "（建议正文略）",
+            },
+        )
+        if created:
+            suggestion.authors.set([people[index % 2], people[2 + index % 6]])
+
+    heads = {0: people[0].user, 1: people[1].user}
+    for index, (title, point_index, enterprise_name, category, channel, outcome) in enumerate(REQUESTS):
+        _demo_request(
+            index, title, points[point_index], enterprises[enterprise_name], category, channel, outcome,
+            heads[point_index], departments, handler, admin_user,
+        )  # fmt: skip
+    return {"admin": admin_user.username, "password": DEMO_PASSWORD}
+
+
+def _demo_request(index, title, point, enterprise, category, channel, outcome, deputy, departments, handler, admin):
+    key = uuid.uuid5(NAMESPACE, f"request-{index}")
+    if Petition.objects.filter(submission_key=key).exists():
+        return
+    start = dt.datetime(2025, 3, 3, 9, 30, tzinfo=TZ) + dt.timedelta(days=37 * index)
+    step = dt.timedelta(hours=5)
+    petition = Petition(
+        point=point,
+        channel=channel,
+        enterprise=enterprise,
+        enterprise_name=enterprise.name,
+        contact_name="联系人",
+        contact_phone=f"1380000{index:04d}",
+        category=category,
+        title=title,
+        content=f"{enterprise.name}反映：{title}，希望相关部门协调解决。",
+    )
+    petition, _ = services.petition_submit(petition=petition, actor=deputy, submission_key=key, now=start)
+    services.petition_accept(petition=petition, actor=deputy, now=start + step)
+    if outcome == "site":
+        services.petition_resolve_on_site(
+            petition=petition, actor=deputy, result="代表现场解读政策并指导企业完成申报。", now=start + 2 * step
+        )
+    elif outcome == "open":
+        services.petition_dispatch(
+            petition=petition, actor=deputy, department=departments["区发展改革委"], now=start + 2 * step
+        )
+        return
+    else:
+        department = departments[outcome]
+        actor = handler if department.handlers.filter(pk=handler.pk).exists() else admin
+        services.petition_dispatch(petition=petition, actor=deputy, department=department, now=start + 2 * step)
+        services.petition_sign(petition=petition, actor=actor, now=start + 3 * step)
+        services.petition_reply(
+            petition=petition, actor=actor, result=f"{department.name}已协调落实，问题已解决。", now=start + 8 * step
+        )
+    services.petition_confirm(petition=petition, actor=deputy, now=start + 10 * step)
+    services.petition_rate(
+        petition=petition, actor=deputy, satisfaction=Satisfaction.SATISFIED, comment="电话回访", now=start + 11 * step
+    )

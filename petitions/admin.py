@@ -1,0 +1,309 @@
+"""Triage in the admin: deputies, point heads, office staff and department handlers work here.
+
+Every change of a request goes through ``services``; the admin only offers the transitions
+``workflow.allowed_actions`` says apply to this user and this request.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from points.models import LiaisonPoint
+
+from . import services
+from .access import access_petition
+from .forms import (
+    DispatchForm,
+    MergeForm,
+    NoteForm,
+    RateForm,
+    ReasonForm,
+    ResultForm,
+    TextForm,
+    linked_enterprises,
+    normalise_mobile,
+)
+from .models import Attachment, Channel, Department, Petition, PetitionEvent, Status
+from .workflow import TRANSITIONS, allowed_actions
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "organisation", "phone", "active"]
+    list_filter = ["active", "organisation"]
+    search_fields = ["name"]
+    list_select_related = ["organisation"]
+    filter_horizontal = ["handlers"]
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = _("deadline")
+    parameter_name = "deadline"
+
+    def lookups(self, request, model_admin):
+        return [("overdue", _("overdue")), ("today", _("due today"))]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        if self.value() == "overdue":
+            return queryset.overdue(today)
+        if self.value() == "today":
+            return queryset.open().filter(due_date=today)
+        return queryset
+
+
+class UnassignedFilter(admin.SimpleListFilter):
+    title = _("handling deputy")
+    parameter_name = "deputy"
+
+    def lookups(self, request, model_admin):
+        return [("none", _("nobody yet")), ("me", _("me"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "none":
+            return queryset.filter(deputy__isnull=True)
+        if self.value() == "me":
+            return queryset.filter(deputy__user=request.user)
+        return queryset
+
+
+class EventInline(admin.TabularInline):
+    model = PetitionEvent
+    fields = ["created_at", "action", "from_status", "to_status", "actor_label", "text", "public"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class StaffPetitionAddForm(forms.ModelForm):
+    """Staff file a request on an enterprise's behalf; ``petition_submit`` does the write."""
+
+    channel = forms.ChoiceField(label=_("channel"), choices=[c for c in Channel.choices if c[0] != Channel.QR])
+    contact_phone = forms.CharField(label=_("mobile number"), max_length=20)
+
+    class Meta:
+        model = Petition
+        fields = [
+            "point",
+            "channel",
+            "enterprise",
+            "enterprise_name",
+            "contact_name",
+            "contact_phone",
+            "category",
+            "title",
+            "content",
+        ]
+
+    def clean_contact_phone(self):
+        return normalise_mobile(self.cleaned_data.get("contact_phone"))
+
+    def clean(self):
+        data = super().clean()
+        enterprise, name = data.get("enterprise"), (data.get("enterprise_name") or "").strip()
+        point = data.get("point")
+        if enterprise:
+            if point and not linked_enterprises(point).filter(pk=enterprise.pk).exists():
+                self.add_error("enterprise", gettext("This enterprise is not linked to the chosen point."))
+            data["enterprise_name"] = self.instance.enterprise_name = enterprise.name
+        elif not name:
+            self.add_error("enterprise_name", gettext("Please choose the enterprise or type its name."))
+        return data
+
+
+# Which small form each transition asks for, and how its fields become service arguments.
+TRANSITION_FORMS = {
+    "accept": None,
+    "sign": None,
+    "reject": ReasonForm,
+    "return": ReasonForm,
+    "resolve_on_site": ResultForm,
+    "reply": ResultForm,
+    "confirm": TextForm,
+    "dispatch": DispatchForm,
+    "merge": MergeForm,
+    "rate": RateForm,
+    "note": NoteForm,
+}
+
+
+def run_transition(action, petition, actor, data):
+    call = {
+        "accept": lambda: services.petition_accept(petition=petition, actor=actor),
+        "sign": lambda: services.petition_sign(petition=petition, actor=actor),
+        "reject": lambda: services.petition_reject(petition=petition, actor=actor, reason=data["reason"]),
+        "return": lambda: services.petition_return(petition=petition, actor=actor, reason=data["reason"]),
+        "resolve_on_site": lambda: services.petition_resolve_on_site(
+            petition=petition, actor=actor, result=data["result"]
+        ),
+        "reply": lambda: services.petition_reply(petition=petition, actor=actor, result=data["result"]),
+        "confirm": lambda: services.petition_confirm(petition=petition, actor=actor, text=data["text"]),
+        "dispatch": lambda: services.petition_dispatch(
+            petition=petition, actor=actor, department=data["department"], due=data["due"]
+        ),
+        "merge": lambda: services.petition_merge(petition=petition, actor=actor, into=data["into"]),
+        "rate": lambda: services.petition_rate(
+            petition=petition, actor=actor, satisfaction=data["satisfaction"], comment=data["comment"]
+        ),
+        "note": lambda: services.petition_note(petition=petition, actor=actor, text=data["text"]),
+    }
+    return call[action]()
+
+
+@admin.register(Petition)
+class PetitionAdmin(admin.ModelAdmin):
+    list_display = ["number", "title", "point", "category", "status_badge", "age", "due", "department", "phone"]
+    list_filter = ["status", OverdueFilter, UnassignedFilter, "category", "channel", "point", "department"]
+    search_fields = ["number", "title", "enterprise_name"]
+    list_select_related = ["point", "department"]
+    list_per_page = 50
+    date_hierarchy = "submitted_at"
+    inlines = [EventInline]
+    actions = ["accept_selected"]
+    change_form_template = "admin/petitions/petition/change_form.html"
+    readonly_fields = [
+        "number", "point", "channel", "enterprise", "enterprise_name", "contact_name",
+        "category", "title", "content", "status", "deputy", "department", "merged_into", "submitted_at",
+        "accepted_at", "dispatched_at", "reply_due", "due_date", "resolved_at", "closed_at", "resolution",
+        "satisfaction", "reopen_count", "escalation_level",
+    ]  # fmt: skip
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = StaffPetitionAddForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj else []
+
+    def get_fields(self, request, obj=None):
+        return self.readonly_fields if obj else list(StaffPetitionAddForm.Meta.fields)
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj else []
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "point":
+            kwargs["queryset"] = LiaisonPoint.objects.visible_to(request.user).filter(active=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_change_permission(self, request, obj=None):
+        # Nothing is edited in place; changes are transitions. Viewing is enough for the page.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        created, _ = services.petition_submit(petition=obj, actor=request.user)
+        obj.pk = created.pk
+
+    # Columns
+    @admin.display(description=_("status"), ordering="status")
+    def status_badge(self, obj):
+        return format_html('<span class="status status-{}">{}</span>', obj.status, obj.get_status_display())
+
+    @admin.display(description=_("age (days)"), ordering="submitted_at")
+    def age(self, obj):
+        return (timezone.now() - obj.submitted_at).days
+
+    @admin.display(description=_("due"), ordering="due_date")
+    def due(self, obj):
+        if not obj.due_date:
+            return "—"
+        if obj.is_open and obj.due_date < timezone.localdate():
+            return format_html('<strong class="overdue">{} {}</strong>', obj.due_date, gettext("overdue"))
+        return obj.due_date
+
+    @admin.display(description=_("mobile number"))
+    def phone(self, obj):
+        return obj.masked_phone
+
+    # Views
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/do/<str:action>/",
+                self.admin_site.admin_view(self.transition_view),
+                name="petitions_petition_transition",
+            ),
+            path("attachment/<int:pk>/", self.admin_site.admin_view(self.attachment_view), name="petitions_attachment"),
+            *super().get_urls(),
+        ]
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        if object_id:
+            petition = access_petition(request.user, object_id)
+            can_see = request.user.has_perm("petitions.view_contact_phone")
+            extra_context["contact_phone"] = petition.contact_phone if can_see else petition.masked_phone
+            extra_context["transitions"] = [
+                (name, TRANSITIONS[name].label, TRANSITION_FORMS[name] is None)
+                for name in allowed_actions(petition, request.user)
+            ]
+            extra_context["attachments"] = petition.attachments.all()
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def transition_view(self, request, pk, action):
+        petition = access_petition(request.user, pk)
+        if action not in TRANSITION_FORMS:
+            raise PermissionDenied
+        form_class = TRANSITION_FORMS[action]
+        kwargs = {"petition": petition} if form_class is MergeForm else {}
+        form = form_class(request.POST or None, **kwargs) if form_class else None
+        if request.method == "POST" and (form is None or form.is_valid()):
+            try:
+                run_transition(action, petition, request.user, form.cleaned_data if form else {})
+            except services.TransitionRefused as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+            else:
+                self.message_user(request, gettext("%(action)s: done.") % {"action": TRANSITIONS[action].label})
+            return redirect(reverse("admin:petitions_petition_change", args=[petition.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "petition": petition,
+            "form": form,
+            "title": f"{TRANSITIONS[action].label} · {petition.number}",
+            "action_label": TRANSITIONS[action].label,
+        }
+        return TemplateResponse(
+            request, "admin/petitions/petition/transition.html", context, status=400 if form and form.errors else 200
+        )
+
+    def attachment_view(self, request, pk):
+        attachment = get_object_or_404(Attachment, pk=pk)
+        access_petition(request.user, attachment.petition_id)
+        return FileResponse(attachment.file.open("rb"), filename=attachment.original_name)
+
+    @admin.action(description=_("Accept the selected requests"))
+    def accept_selected(self, request, queryset):
+        done = refused = 0
+        for petition in queryset.filter(status=Status.SUBMITTED):
+            try:
+                services.petition_accept(petition=petition, actor=request.user)
+                done += 1
+            except services.TransitionRefused:
+                refused += 1
+        self.message_user(
+            request,
+            gettext("Accepted %(done)d; %(refused)d could not be accepted.") % {"done": done, "refused": refused},
+        )

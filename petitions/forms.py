@@ -1,0 +1,184 @@
+import re
+import uuid
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from points.models import Enterprise
+
+from .models import Category, Department, Petition, Satisfaction
+from .uploads import clean_uploads
+
+PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def normalise_mobile(value: str) -> str:
+    phone = re.sub(r"[\s-]", "", value or "")
+    if phone.startswith("+86"):
+        phone = phone[3:]
+    elif phone.startswith("0086"):
+        phone = phone[4:]
+    if not PHONE_RE.match(phone):
+        raise ValidationError(_("Please enter an 11-digit mainland mobile number, e.g. 13800138000."), code="phone")
+    return phone
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*,application/pdf"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(d, initial) for d in data if d]
+        return [super().clean(data, initial)] if data else []
+
+
+def linked_enterprises(point):
+    """Enterprises a point serves: its host and those its people look after (包挂)."""
+    return (
+        Enterprise.objects.filter(Q(hosted_points=point) | Q(person_links__person__stations__point=point))
+        .distinct()
+        .order_by("name")
+    )
+
+
+class PetitionForm(forms.ModelForm):
+    """A request as an enterprise (or staff on its behalf) files it. Validates only; the
+    service ``petition_submit`` does the write."""
+
+    contact_phone = forms.CharField(
+        label=_("mobile number"),
+        max_length=20,  # room for spaces and +86 before normalising to 11 digits
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
+    attachments = MultipleFileField(
+        label=_("Photos or PDF files"),
+        required=False,
+        help_text=_("Optional. Up to 4 files, 10 MB each: photos (JPEG, PNG…) or PDF."),
+    )
+
+    class Meta:
+        model = Petition
+        fields = ["enterprise", "enterprise_name", "contact_name", "contact_phone", "category", "title", "content"]
+        widgets = {
+            "content": forms.Textarea(attrs={"rows": 5}),
+        }
+        help_texts = {"enterprise_name": _("If your enterprise is not in the list, type its name.")}
+
+    def __init__(self, *args, point, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.point = point
+        self.instance.point = point
+        field = self.fields["enterprise"]
+        field.queryset = linked_enterprises(point)
+        field.required = False
+        field.empty_label = _("— choose, or type the name below —")
+        self.fields["enterprise_name"].required = False
+        self.fields["category"].choices = [("", "---------"), *Category.choices]
+        self.fields["title"].widget.attrs["maxlength"] = 100
+        self.fields["content"].min_length = 5
+
+    def clean_contact_phone(self):
+        return normalise_mobile(self.cleaned_data.get("contact_phone"))
+
+    def clean_contact_name(self):
+        return self.cleaned_data["contact_name"].strip()
+
+    def clean_attachments(self):
+        return clean_uploads(self.cleaned_data.get("attachments") or [])
+
+    def clean(self):
+        data = super().clean()
+        enterprise = data.get("enterprise")
+        name = (data.get("enterprise_name") or "").strip()
+        if enterprise:
+            data["enterprise_name"] = enterprise.name
+            self.instance.enterprise_name = enterprise.name
+        elif not name:
+            self.add_error("enterprise_name", _("Please choose your enterprise or type its name."))
+        else:
+            data["enterprise_name"] = name
+        return data
+
+
+class PublicPetitionForm(PetitionForm):
+    # A field people never see; bots fill it in.
+    website = forms.CharField(required=False, label=_("Leave this empty"))
+    submission_key = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["submission_key"] = uuid.uuid4()
+        self.fields["website"].widget.attrs.update({"autocomplete": "off", "tabindex": "-1"})
+
+    def clean_website(self):
+        if self.cleaned_data.get("website"):
+            raise ValidationError(_("This submission looks automated and was not accepted."), code="honeypot")
+        return ""
+
+
+class AddInfoForm(forms.Form):
+    text = forms.CharField(label=_("Information to add"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+    attachments = MultipleFileField(label=_("Photos or PDF files"), required=False)
+
+    def clean_attachments(self):
+        return clean_uploads(self.cleaned_data.get("attachments") or [])
+
+
+class RateForm(forms.Form):
+    satisfaction = forms.ChoiceField(
+        label=_("How satisfied are you?"), choices=Satisfaction.choices, widget=forms.RadioSelect
+    )
+    comment = forms.CharField(
+        label=_("Comment"), required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+# Small forms behind the admin's transition buttons.
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ResultForm(forms.Form):
+    result = forms.CharField(label=_("Result"), max_length=5000, widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class TextForm(forms.Form):
+    text = forms.CharField(label=_("Text"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(label=_("Note"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class DispatchForm(forms.Form):
+    department = forms.ModelChoiceField(label=_("Department"), queryset=Department.objects.filter(active=True))
+    due = forms.DateField(
+        label=_("Reply due"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Leave empty for the standard limit in working days."),
+    )
+
+
+class MergeForm(forms.Form):
+    into = forms.CharField(label=_("Tracking number of the request to merge into"), max_length=40)
+
+    def __init__(self, *args, petition, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.petition = petition
+
+    def clean_into(self):
+        number = self.cleaned_data["into"].strip().upper()
+        target = Petition.objects.filter(number=number, point_id=self.petition.point_id).first()
+        if target is None:
+            raise ValidationError(_("No request of this point has that tracking number."))
+        return target

@@ -1,0 +1,263 @@
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from deputies.models import Person, Suggestion
+from points.models import Enterprise, LiaisonPoint, Organisation
+
+from .querysets import PetitionQuerySet
+
+
+class Department(models.Model):
+    """承办单位: a government unit that takes dispatched requests."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    organisation = models.ForeignKey(
+        Organisation, models.PROTECT, null=True, blank=True, related_name="departments", verbose_name=_("organisation")
+    )
+    handlers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="departments", verbose_name=_("handler accounts")
+    )
+    phone = models.CharField(_("office phone"), max_length=20, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+
+    def __str__(self):
+        return self.name
+
+
+class Status(models.TextChoices):
+    SUBMITTED = "submitted", _("submitted")
+    ACCEPTED = "accepted", _("accepted")
+    REJECTED = "rejected", _("rejected")
+    MERGED = "merged", _("merged as duplicate")
+    DISPATCHED = "dispatched", _("dispatched")
+    IN_PROGRESS = "in_progress", _("in progress")
+    RESOLVED = "resolved", _("resolved")
+    CLOSED = "closed", _("closed")
+
+
+OPEN_STATUSES = (Status.SUBMITTED, Status.ACCEPTED, Status.DISPATCHED, Status.IN_PROGRESS)
+FINAL_STATUSES = (Status.REJECTED, Status.MERGED, Status.CLOSED)
+
+
+class Channel(models.TextChoices):
+    QR = "qr", _("QR code online")
+    RECEPTION = "reception", _("reception day")
+    VISIT = "visit", _("grid worker visit")
+    PHONE = "phone", _("phone")
+
+
+class Category(models.TextChoices):
+    POLICY = "policy", _("policy and approvals")
+    FINANCE = "finance", _("financing")
+    LABOUR = "labour", _("labour and talent")
+    LAND = "land", _("land and premises")
+    TRANSPORT = "transport", _("transport and logistics")
+    INFRASTRUCTURE = "infrastructure", _("utilities and infrastructure")
+    EDUCATION = "education", _("schooling for employees' children")
+    OTHER = "other", _("other")
+
+
+class Satisfaction(models.TextChoices):
+    SATISFIED = "satisfied", _("satisfied")
+    BASIC = "basic", _("basically satisfied")
+    UNSATISFIED = "unsatisfied", _("unsatisfied")
+
+
+def new_access_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Petition(models.Model):
+    """诉求: an enterprise's request ("order") and where it stands.
+
+    ``status`` and the dates beside it are written only by ``petitions.services``.
+    ``due_date`` is the deadline of the current stage (accept, sign or reply), so that
+    "overdue" is one indexed comparison.
+    """
+
+    number = models.CharField(_("tracking number"), max_length=40, unique=True, editable=False)
+    access_token = models.CharField(max_length=40, default=new_access_token, editable=False)
+    submission_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    point = models.ForeignKey(LiaisonPoint, models.PROTECT, related_name="petitions", verbose_name=_("point"))
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.QR)
+    enterprise = models.ForeignKey(
+        Enterprise, models.SET_NULL, null=True, blank=True, related_name="petitions", verbose_name=_("enterprise")
+    )
+    enterprise_name = models.CharField(_("enterprise name"), max_length=120)
+    contact_name = models.CharField(_("contact person"), max_length=40)
+    contact_phone = models.CharField(_("mobile number"), max_length=11)
+    category = models.CharField(_("category"), max_length=15, choices=Category.choices)
+    title = models.CharField(_("title"), max_length=100)
+    content = models.TextField(_("content"), max_length=5000)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.SUBMITTED, editable=False
+    )
+    deputy = models.ForeignKey(
+        Person, models.SET_NULL, null=True, blank=True, related_name="petitions", verbose_name=_("handling deputy")
+    )
+    department = models.ForeignKey(
+        Department, models.PROTECT, null=True, blank=True, related_name="petitions", verbose_name=_("department")
+    )
+    merged_into = models.ForeignKey(
+        "self", models.PROTECT, null=True, blank=True, related_name="duplicates", verbose_name=_("merged into")
+    )
+    suggestions = models.ManyToManyField(
+        Suggestion, blank=True, related_name="petitions", verbose_name=_("suggestions")
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), editable=False)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True, editable=False)
+    dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True, editable=False)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
+    due_date = models.DateField(_("due date"), null=True, blank=True, editable=False)
+    reply_due = models.DateField(_("reply due"), null=True, blank=True, editable=False)
+    resolution = models.TextField(_("result"), blank=True, editable=False)
+    satisfaction = models.CharField(
+        _("satisfaction"), max_length=12, choices=Satisfaction.choices, blank=True, editable=False
+    )
+    reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0, editable=False)
+    escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PetitionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        indexes = [
+            models.Index(fields=["point", "-submitted_at"], name="petition_point_recent"),
+            models.Index(fields=["status", "due_date"], name="petition_status_due"),
+            models.Index(fields=["department", "status"], name="petition_department_status"),
+        ]
+        permissions = [
+            ("triage_petition", _("Can triage requests (accept, dispatch, resolve, confirm)")),
+            ("handle_petition", _("Can handle requests dispatched to their department")),
+            ("view_contact_phone", _("Can see contact phone numbers")),
+        ]
+        verbose_name = _("request")
+        verbose_name_plural = _("requests")
+
+    def __str__(self):
+        return f"{self.number} {self.title}"
+
+    def get_tracking_url(self):
+        return reverse("petitions:track", args=[self.number, self.access_token])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.contact_phone)
+
+
+def mask_phone(phone: str) -> str:
+    if len(phone) >= 7:
+        return f"{phone[:3]}****{phone[-4:]}"
+    return "****"
+
+
+class PetitionCounter(models.Model):
+    """Issues consecutive tracking numbers per point and year (受理编号) under a row lock."""
+
+    point = models.ForeignKey(LiaisonPoint, models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["point", "year"], name="counter_unique")]
+
+    def __str__(self):
+        return f"{self.point_id}/{self.year}: {self.last}"
+
+
+class PetitionEvent(models.Model):
+    """One immutable line of a request's timeline: the audit trail, and the source of ledgers
+    and scores. Rows are only ever inserted."""
+
+    class Action(models.TextChoices):
+        SUBMIT = "submit", _("submitted")
+        ACCEPT = "accept", _("accepted")
+        REJECT = "reject", _("rejected")
+        MERGE = "merge", _("merged as duplicate")
+        RESOLVE_ON_SITE = "resolve_on_site", _("resolved on site")
+        DISPATCH = "dispatch", _("dispatched")
+        SIGN = "sign", _("signed for by the department")
+        RETURN = "return", _("returned as misrouted")
+        REPLY = "reply", _("replied by the department")
+        CONFIRM = "confirm", _("confirmed and closed")
+        RATE = "rate", _("rated (unsatisfied reopens)")
+        ADD_INFO = "add_info", _("information added by the enterprise")
+        NOTE = "note", _("internal note")
+
+    petition = models.ForeignKey(Petition, models.CASCADE, related_name="events")
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    from_status = models.CharField(_("from"), max_length=12, choices=Status.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=12, choices=Status.choices, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("by")
+    )
+    actor_label = models.CharField(_("by"), max_length=60)
+    text = models.TextField(_("text"), blank=True)
+    public = models.BooleanField(_("shown to the enterprise"), default=True)
+    created_at = models.DateTimeField(_("at"), db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["petition", "created_at"], name="event_petition_time")]
+        verbose_name = _("timeline entry")
+        verbose_name_plural = _("timeline")
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Timeline entries are immutable.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Timeline entries are immutable.")
+
+
+def attachment_path(instance, filename):
+    # Random names: the stored name never reveals the uploader's file name.
+    return f"petitions/{instance.petition.submitted_at:%Y/%m}/{uuid.uuid4().hex}{instance.extension}"
+
+
+class Attachment(models.Model):
+    class Kind(models.TextChoices):
+        IMAGE = "image", _("image")
+        PDF = "pdf", _("PDF")
+
+    petition = models.ForeignKey(Petition, models.CASCADE, related_name="attachments")
+    file = models.FileField(_("file"), upload_to=attachment_path)
+    kind = models.CharField(_("kind"), max_length=5, choices=Kind.choices)
+    original_name = models.CharField(_("original name"), max_length=200)
+    size = models.PositiveIntegerField(_("size"))
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self):
+        return self.original_name
+
+    @property
+    def extension(self) -> str:
+        return ".pdf" if self.kind == self.Kind.PDF else ".jpg"

@@ -1,0 +1,83 @@
+"""Checking and cleaning uploaded attachments before anything is stored.
+
+Images are decoded and re-encoded with Pillow, which drops EXIF (GPS included) and refuses
+files that only claim to be images. PDFs are recognised by their content, not their name.
+"""
+
+import io
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+MAX_IMAGE_SIDE = 2000
+Image.MAX_IMAGE_PIXELS = 40_000_000  # a decompression bomb is refused, not decoded
+
+
+@dataclass(frozen=True)
+class CleanUpload:
+    content: bytes
+    kind: str  # "image" or "pdf"
+    original_name: str
+
+
+def _clean_image(data: bytes, name: str) -> CleanUpload:
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            probe.verify()
+        with Image.open(io.BytesIO(data)) as image:
+            image = ImageOps.exif_transpose(image)  # keep the photo upright once EXIF is gone
+            image = image.convert("RGB")
+            image.thumbnail((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE))
+            out = io.BytesIO()
+            image.save(out, "JPEG", quality=85, optimize=True)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise ValidationError(
+            _("“%(name)s” is not a readable image."), code="bad_image", params={"name": name}
+        ) from None
+    return CleanUpload(out.getvalue(), "image", name)
+
+
+def _clean_pdf(data: bytes, name: str) -> CleanUpload:
+    tail = data[-2048:]
+    if not data.startswith(b"%PDF-") or b"%%EOF" not in tail:
+        raise ValidationError(_("“%(name)s” is not a valid PDF file."), code="bad_pdf", params={"name": name})
+    return CleanUpload(data, "pdf", name)
+
+
+def clean_uploads(files) -> list[CleanUpload]:
+    """Validate a list of uploaded files; raise ValidationError listing what is wrong."""
+    files = [f for f in files if f]
+    limit = settings.PETITION_MAX_ATTACHMENTS
+    if len(files) > limit:
+        raise ValidationError(
+            _("At most %(limit)d attachments, please; you chose %(count)d."),
+            code="too_many",
+            params={"limit": limit, "count": len(files)},
+        )
+    max_bytes = settings.PETITION_MAX_ATTACHMENT_BYTES
+    cleaned, errors = [], []
+    for upload in files:
+        name = (upload.name or "file")[-200:]
+        if upload.size > max_bytes:
+            errors.append(
+                ValidationError(
+                    _("“%(name)s” is larger than %(mb)d MB."),
+                    code="too_large",
+                    params={"name": name, "mb": max_bytes // (1024 * 1024)},
+                )
+            )
+            continue
+        data = upload.read()
+        try:
+            if data.startswith(b"%PDF-"):
+                cleaned.append(_clean_pdf(data, name))
+            else:
+                cleaned.append(_clean_image(data, name))
+        except ValidationError as exc:
+            errors.append(exc)
+    if errors:
+        raise ValidationError(errors)
+    return cleaned

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "petitions"
+urlpatterns = [
+    path("s/<str:token>/", views.submit, name="submit"),
+    path("track/<str:number>/<str:token>/", views.track, name="track"),
+    path("track/<str:number>/<str:token>/add/", views.add_info, name="add_info"),
+    path("track/<str:number>/<str:token>/rate/", views.rate, name="rate"),
+]

@@ -1,0 +1,211 @@
+import secrets
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from .querysets import LiaisonPointQuerySet, OrganisationQuerySet
+from .validators import validate_uscc
+
+
+def new_qr_token() -> str:
+    return secrets.token_urlsafe(9)
+
+
+class Organisation(models.Model):
+    """A street working committee (街道工委) or the district office (区人大办公室) above it.
+
+    Office staff see every point of their organisation and of the organisations below it.
+    """
+
+    class Kind(models.TextChoices):
+        PROVINCE = "province", _("provincial People's Congress office")
+        CITY = "city", _("city People's Congress office")
+        DISTRICT = "district", _("district People's Congress office")
+        STREET = "street", _("street working committee")
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    parent = models.ForeignKey(
+        "self", models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("parent")
+    )
+    staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="organisations", verbose_name=_("office staff")
+    )
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self):
+        return self.name
+
+
+class IndustryChain(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("industry chain")
+        verbose_name_plural = _("industry chains")
+
+    def __str__(self):
+        return self.name
+
+
+class ChainSegment(models.Model):
+    chain = models.ForeignKey(IndustryChain, models.CASCADE, related_name="segments", verbose_name=_("chain"))
+    name = models.CharField(_("name"), max_length=60)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["chain", "order", "name"]
+        constraints = [models.UniqueConstraint(fields=["chain", "name"], name="segment_unique_per_chain")]
+        verbose_name = _("chain segment")
+        verbose_name_plural = _("chain segments")
+
+    def __str__(self):
+        return self.name
+
+
+class Enterprise(models.Model):
+    class ChainRole(models.TextChoices):
+        LEADER = "leader", _("chain leader")
+        BACKBONE = "backbone", _("backbone enterprise")
+        SUPPLIER = "supplier", _("supporting supplier")
+        TECH_SME = "tech_sme", _("technology SME")
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    credit_code = models.CharField(
+        _("unified social credit code"), max_length=18, unique=True, validators=[validate_uscc]
+    )
+    chain = models.ForeignKey(
+        IndustryChain, models.PROTECT, related_name="enterprises", verbose_name=_("industry chain")
+    )
+    segment = models.ForeignKey(
+        ChainSegment, models.SET_NULL, null=True, blank=True, related_name="enterprises", verbose_name=_("segment")
+    )
+    chain_role = models.CharField(_("role in the chain"), max_length=10, choices=ChainRole.choices)
+    contact_name = models.CharField(_("contact person"), max_length=40, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("enterprise")
+        verbose_name_plural = _("enterprises")
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        self.credit_code = (self.credit_code or "").strip().upper()
+
+
+class LiaisonPoint(models.Model):
+    class ReceptionRule(models.TextChoices):
+        KEEP = "keep", _("keep the date even on a rest day")
+        NEXT_WORKDAY = "next_workday", _("move to the next working day")
+
+    organisation = models.ForeignKey(
+        Organisation, models.PROTECT, related_name="points", verbose_name=_("organisation")
+    )
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    code = models.CharField(
+        _("public code"),
+        max_length=20,
+        unique=True,
+        validators=[RegexValidator(r"^[a-z0-9-]{2,20}$", _("Use 2–20 lower-case letters, digits or hyphens."))],
+        help_text=_("Short code in the point's public address, e.g. byd-bishan."),
+    )
+    host_enterprise = models.ForeignKey(
+        Enterprise,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="hosted_points",
+        verbose_name=_("host enterprise"),
+    )
+    chain = models.ForeignKey(IndustryChain, models.PROTECT, related_name="points", verbose_name=_("industry chain"))
+    address = models.CharField(_("address"), max_length=200)
+    opened_on = models.DateField(_("opened on"))
+    active = models.BooleanField(_("active"), default=True)
+    rules = models.TextField(_("rules"), blank=True)
+    reception_process = models.TextField(_("reception process"), blank=True)
+    reception_day = models.PositiveSmallIntegerField(
+        _("reception day of the month"), default=15, help_text=_("Day of the month of the reception day.")
+    )
+    reception_rule = models.CharField(
+        _("when the reception day is a rest day"),
+        max_length=15,
+        choices=ReceptionRule.choices,
+        default=ReceptionRule.NEXT_WORKDAY,
+    )
+    # Construction standard of the district: each item is shown as met or not.
+    has_office_equipment = models.BooleanField(_("office equipment"), default=False)
+    has_display_screen = models.BooleanField(_("digital display screen"), default=False)
+    rules_posted = models.BooleanField(_("rules posted on the wall"), default=False)
+    ledger_kept = models.BooleanField(_("ledger kept"), default=False)
+    has_seat_signs = models.BooleanField(_("reception seat signs"), default=False)
+    has_signboard = models.BooleanField(_("outdoor signboard"), default=False)
+    qr_token = models.CharField(_("QR token"), max_length=20, unique=True, default=new_qr_token, editable=False)
+    qr_rotated_at = models.DateTimeField(_("QR code last replaced"), null=True, blank=True, editable=False)
+
+    objects = LiaisonPointQuerySet.as_manager()
+
+    CHECKLIST = (
+        "has_office_equipment",
+        "has_display_screen",
+        "rules_posted",
+        "ledger_kept",
+        "has_seat_signs",
+        "has_signboard",
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("liaison point")
+        verbose_name_plural = _("liaison points")
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("points:detail", args=[self.code])
+
+    @property
+    def submit_path(self) -> str:
+        return reverse("petitions:submit", args=[self.qr_token])
+
+    @property
+    def qr_url(self) -> str:
+        return settings.PUBLIC_BASE_URL + self.submit_path
+
+    def checklist(self) -> list[tuple[str, bool]]:
+        return [(self._meta.get_field(f).verbose_name, getattr(self, f)) for f in self.CHECKLIST]
+
+    @property
+    def compliance(self) -> str:
+        met = sum(getattr(self, f) for f in self.CHECKLIST)
+        return f"{met}/{len(self.CHECKLIST)}"
+
+
+class RetiredQrToken(models.Model):
+    """A QR token replaced by rotation: its old posters lead to a "this code was replaced" page."""
+
+    point = models.ForeignKey(LiaisonPoint, models.CASCADE, related_name="retired_tokens")
+    token = models.CharField(max_length=20, unique=True)
+    retired_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("replaced QR code")
+        verbose_name_plural = _("replaced QR codes")
+
+    def __str__(self):
+        return self.token

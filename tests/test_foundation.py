@@ -1,0 +1,165 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+
+from deputies.models import Activity, EnterpriseLink, Person, Station, Suggestion
+from liaison.core import env, roles
+from petitions.models import Department, Petition, PetitionEvent
+from points.models import Enterprise, LiaisonPoint
+from points.validators import validate_uscc
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class TestEnvHelpers:
+    @pytest.mark.parametrize("raw,expected", [("true", True), ("False", False), ("1", True), ("off", False)])
+    def test_booleans_parse_strictly(self, monkeypatch, raw, expected):
+        monkeypatch.setenv("X_FLAG", raw)
+        assert env.env_bool("X_FLAG", not expected) is expected
+
+    def test_a_misspelt_boolean_is_an_error_not_a_default(self, monkeypatch):
+        monkeypatch.setenv("X_FLAG", "Flase")
+        with pytest.raises(ImproperlyConfigured, match="X_FLAG"):
+            env.env_bool("X_FLAG", False)
+
+    def test_secret_can_come_from_a_file(self, monkeypatch, tmp_path):
+        secret = tmp_path / "key"
+        secret.write_text("from-a-file\n")
+        monkeypatch.setenv("X_SECRET_FILE", str(secret))
+        assert env.env_str("X_SECRET") == "from-a-file"
+
+    def test_numbers_and_lists(self, monkeypatch):
+        monkeypatch.setenv("X_NUM", "abc")
+        with pytest.raises(ImproperlyConfigured):
+            env.env_int("X_NUM", 1)
+        monkeypatch.setenv("X_LIST", "a.example, b.example ,")
+        assert env.env_list("X_LIST") == ["a.example", "b.example"]
+
+
+def _settings_import(module, extra_env):
+    environment = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "ALLOWED_HOSTS")}
+    environment.update(extra_env, DJANGO_SETTINGS_MODULE=module)
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings as s; print(s.DEBUG)"],
+        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def test_production_refuses_the_demo_secret_key():
+    result = _settings_import("liaison.settings.prod", {"ALLOWED_HOSTS": "liaison.example.cn"})
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_production_starts_with_real_settings():
+    result = _settings_import("liaison.settings.prod", {"SECRET_KEY": "k" * 50, "ALLOWED_HOSTS": "liaison.example.cn"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
+def test_defaults_are_chinese_and_shanghai(settings):
+    assert settings.LANGUAGE_CODE == "zh-hans"
+    assert settings.TIME_ZONE == "Asia/Shanghai"
+    assert settings.CELERY_TIMEZONE == "Asia/Shanghai"
+
+
+@pytest.mark.django_db
+class TestDemoData:
+    def test_shape_matches_the_source(self):
+        call_command("load_demo", stdout=open(os.devnull, "w"))
+        assert LiaisonPoint.objects.count() == 2
+        assert set(LiaisonPoint.objects.values_list("name", flat=True)) == {
+            "比亚迪璧山园区人大代表活动点",
+            "青山工业人大代表活动点",
+        }
+        assert Station.objects.count() == 17
+        assert Station.objects.filter(role="head").count() == 2
+        assert Person.objects.filter(kind="consultative").count() == 6
+        assert Person.objects.filter(kind="grid_worker").count() == 9
+        assert Enterprise.objects.count() >= 20
+        for code in Enterprise.objects.values_list("credit_code", flat=True):
+            validate_uscc(code)
+        assert EnterpriseLink.objects.values("person").distinct().count() == 17
+        assert Department.objects.filter(name__in=["区发展改革委", "区教委", "区交通局", "区住房城乡建委"]).count() == 4
+        assert Petition.objects.count() == 7
+        assert Petition.objects.filter(status__in=["resolved", "closed"]).count() == 6
+        assert Activity.objects.filter(kind="inspection").count() == 2
+        assert Suggestion.objects.count() == 8
+        assert Suggestion.objects.filter(title="关于加快“充储泊配”设施建设的建议").exists()
+
+    def test_loading_twice_changes_nothing(self):
+        call_command("load_demo", stdout=open(os.devnull, "w"))
+        models = [
+            LiaisonPoint,
+            Person,
+            Station,
+            EnterpriseLink,
+            Enterprise,
+            Petition,
+            PetitionEvent,
+            Suggestion,
+            Activity,
+        ]
+        before = {m: m.objects.count() for m in models}
+        call_command("load_demo", stdout=open(os.devnull, "w"))
+        assert {m: m.objects.count() for m in models} == before
+
+    def test_refused_outside_demo_mode(self, settings):
+        from django.core.management.base import CommandError
+
+        settings.DEMO_MODE = False
+        with pytest.raises(CommandError):
+            call_command("load_demo")
+
+
+@pytest.mark.django_db
+def test_roles_exist_with_their_permissions():
+    for name, codes in roles.ROLES.items():
+        group = Group.objects.get(name=name)
+        got = {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.select_related("content_type")}
+        assert got == set(codes)
+    handler = Group.objects.get(name=roles.DEPARTMENT_HANDLER)
+    assert not handler.permissions.filter(codename="triage_petition").exists()
+    assert not handler.permissions.filter(codename="view_contact_phone").exists()
+
+
+@pytest.mark.django_db
+def test_syncing_roles_twice_is_stable():
+    roles.sync_groups()
+    roles.sync_groups()
+    assert Group.objects.filter(name__in=roles.ROLES).count() == len(roles.ROLES)
+
+
+@pytest.mark.django_db
+class TestPagesInChinese:
+    def test_home_lists_points_in_chinese(self, client):
+        call_command("load_demo", stdout=open(os.devnull, "w"))
+        response = client.get("/")
+        body = response.content.decode()
+        assert response.status_code == 200
+        assert '<html lang="zh-hans">' in body
+        assert "比亚迪璧山园区人大代表活动点" in body
+        assert "工作人员登录" in body
+
+    def test_english_is_one_switch_away(self, client):
+        response = client.post("/i18n/setlang/", {"language": "en", "next": "/"}, follow=True)
+        assert "Staff login" in response.content.decode()
+
+    def test_admin_login_is_chinese_with_the_site_title(self, client):
+        body = client.get("/admin/login/").content.decode()
+        assert "链上代表活动点" in body
+        assert "用户名" in body
+
+    def test_login_page(self, client):
+        assert client.get("/login/").status_code == 200
+
+    def test_unknown_address_is_a_friendly_404(self, client):
+        response = client.get("/no-such-page/")
+        assert response.status_code == 404
+        assert "页面不存在" in response.content.decode()
