@@ -110,6 +110,10 @@ class StaffPetitionAddForm(forms.ModelForm):
             "content",
         ]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["enterprise_name"].required = False
+
     def clean_contact_phone(self):
         return normalise_mobile(self.cleaned_data.get("contact_phone"))
 
