@@ -1,7 +1,11 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import ChainSegment, Enterprise, IndustryChain, LiaisonPoint, Organisation
+from .services import point_rotate_qr
 
 
 @admin.register(Organisation)
@@ -45,12 +49,13 @@ class EnterpriseAdmin(admin.ModelAdmin):
 
 @admin.register(LiaisonPoint)
 class LiaisonPointAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "organisation", "chain", "opened_on", "active", "compliance"]
+    list_display = ["name", "code", "organisation", "chain", "opened_on", "active", "compliance", "public_links"]
     list_filter = ["active", "organisation", "chain"]
     search_fields = ["name", "code", "address"]
     list_select_related = ["organisation", "chain"]
     autocomplete_fields = ["organisation", "host_enterprise", "chain"]
     readonly_fields = ["qr_rotated_at"]
+    actions = ["rotate_qr"]
     fieldsets = [
         (
             None,
@@ -65,6 +70,24 @@ class LiaisonPointAdmin(admin.ModelAdmin):
     @admin.display(description=_("checklist met"))
     def compliance(self, obj):
         return obj.compliance
+
+    @admin.display(description=_("public pages"))
+    def public_links(self, obj):
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">{}</a> · <a href="{}">{}</a>',
+            obj.get_absolute_url(), gettext("page"),
+            reverse("points:poster", args=[obj.code]), gettext("QR poster"),
+            reverse("points:screen", args=[obj.code]), gettext("display screen"),
+        )  # fmt: skip
+
+    @admin.action(description=_("Replace the QR code (old posters stop working)"), permissions=["change"])
+    def rotate_qr(self, request, queryset):
+        for point in queryset:
+            point_rotate_qr(point=point)
+            self.log_change(request, point, gettext("Replaced the QR code"))
+        self.message_user(
+            request, gettext("New QR codes issued for %(n)d points: print their new posters.") % {"n": len(queryset)}
+        )
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(pk__in=LiaisonPoint.objects.visible_to(request.user).values("pk"))

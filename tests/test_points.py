@@ -1,0 +1,152 @@
+import datetime as dt
+
+import cv2
+import numpy as np
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from deputies.models import Person
+from liaison.core.demo import make_uscc
+from petitions import services
+from points.models import LiaisonPoint
+from points.selectors import anonymise, next_reception_date
+from points.services import point_rotate_qr
+from points.validators import validate_uscc
+
+from .factories import PersonFactory, PetitionFactory, StationFactory
+
+
+def decode_qr(png: bytes) -> str:
+    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
+    text, _points, _ = cv2.QRCodeDetector().detectAndDecode(image)
+    return text
+
+
+class TestCreditCode:
+    def test_valid_codes_pass(self):
+        validate_uscc("91350100M000100Y43")  # a published sample code
+        validate_uscc(make_uscc(7))
+
+    @pytest.mark.parametrize(
+        "code,message",
+        [
+            ("91350100M000100Y44", "校验位不正确"),
+            ("91350100M000100Y4", "应为 18 位"),
+            ("9135010OM000100Y43", "不能包含 O"),
+            ("91AB0100M000100Y43", "行政区划码"),
+        ],
+    )
+    def test_wrong_codes_are_refused_in_chinese(self, code, message):
+        with pytest.raises(ValidationError) as info:
+            validate_uscc(code)
+        assert message in " ".join(info.value.messages)
+
+
+@pytest.mark.django_db
+class TestQr:
+    def test_png_decodes_to_the_points_submission_address(self, client, world, settings):
+        settings.PUBLIC_BASE_URL = "https://liaison.example.cn"
+        response = client.get(f"/p/{world.point.code}/qr.png")
+        assert response["Content-Type"] == "image/png"
+        url = decode_qr(response.content)
+        assert url == f"https://liaison.example.cn/s/{world.point.qr_token}/"
+        assert client.get(url.removeprefix("https://liaison.example.cn")).status_code == 200
+
+    def test_svg_and_poster(self, client, world):
+        svg = client.get(f"/p/{world.point.code}/qr.svg")
+        assert svg["Content-Type"] == "image/svg+xml" and b"<svg" in svg.content
+        poster = client.get(f"/p/{world.point.code}/poster/").content.decode()
+        assert world.point.name in poster and "码上说 马上办" in poster and "<svg" in poster
+
+    def test_rotation_replaces_the_code_and_the_old_one_says_so(self, client, world):
+        old = world.point.qr_token
+        point = point_rotate_qr(point=world.point)
+        assert point.qr_token != old and point.qr_rotated_at
+        replaced = client.get(f"/s/{old}/")
+        assert replaced.status_code == 410 and "该二维码已更换" in replaced.content.decode()
+        assert client.get(f"/s/{point.qr_token}/").status_code == 200
+        url = decode_qr(client.get(f"/p/{point.code}/qr.png").content)
+        assert url.endswith(f"/s/{point.qr_token}/")
+
+    def test_rotation_from_the_admin(self, client, world):
+        client.force_login(world.office)
+        old = world.point.qr_token
+        client.post("/admin/points/liaisonpoint/", {"action": "rotate_qr", "_selected_action": [world.point.pk]})
+        world.point.refresh_from_db()
+        assert world.point.qr_token != old
+
+    def test_inactive_point_has_no_qr(self, client, world):
+        LiaisonPoint.objects.filter(pk=world.point.pk).update(active=False)
+        assert client.get(f"/p/{world.point.code}/qr.png").status_code == 404
+
+
+@pytest.mark.django_db
+class TestPublicPages:
+    def test_point_page_shows_people_process_rules_and_figures(self, client, world):
+        world.point.reception_process = "扫码登记，代表受理"
+        world.point.rules = "每月15日集中接待"
+        world.point.save()
+        PetitionFactory(point=world.point)
+        body = client.get(f"/p/{world.point.code}/").content.decode()
+        for text in ("head", "点长", "扫码登记，代表受理", "每月15日集中接待", "下次接待日", world.point.submit_path):
+            assert text in body
+
+    def test_no_private_phone_appears(self, client, world):
+        person = Person.objects.get(name="deputy")
+        person.phone = "13911112222"
+        person.save()
+        PetitionFactory(point=world.point, contact_phone="13733334444")
+        for url in (
+            f"/p/{world.point.code}/",
+            f"/p/{world.point.code}/screen/",
+            f"/p/{world.point.code}/screen/panel/",
+        ):
+            body = client.get(url).content.decode()
+            assert "13911112222" not in body and "13733334444" not in body
+        person.phone_public = True
+        person.save()
+        assert "13911112222" in client.get(f"/p/{world.point.code}/").content.decode()
+
+    def test_screen_shows_anonymised_resolved_items_and_refreshes_a_panel(self, client, world):
+        petition = PetitionFactory(
+            point=world.point, enterprise_name="璧山精密齿轮有限公司", title="璧山精密齿轮有限公司用电增容"
+        )
+        services.petition_accept(petition=petition, actor=world.deputy)
+        services.petition_resolve_on_site(petition=petition, actor=world.deputy, result="已协调")
+        body = client.get(f"/p/{world.point.code}/screen/").content.decode()
+        assert 'data-refresh-url="/p/byd/screen/panel/"' in body and "screen.js" in body
+        panel = client.get(f"/p/{world.point.code}/screen/panel/").content.decode()
+        assert "某企业用电增容" in panel and "璧山精密齿轮" not in panel
+
+    def test_screen_panel_is_cheap(self, client, world):
+        for _ in range(5):
+            StationFactory(point=world.point, person=PersonFactory())
+        client.get(f"/p/{world.point.code}/screen/panel/")
+        with CaptureQueriesContext(connection) as queries:
+            client.get(f"/p/{world.point.code}/screen/panel/")
+        assert len(queries) <= 2  # the point, then everything else from the cache
+
+    def test_unknown_point_is_a_friendly_404(self, client, world):
+        response = client.get("/p/nope/")
+        assert response.status_code == 404 and "页面不存在" in response.content.decode()
+
+
+def test_anonymise_takes_out_names_and_numbers():
+    assert anonymise("华锐减速器公司电话13800001111", ["华锐减速器公司"]) == "某企业电话***"
+
+
+@pytest.mark.django_db
+class TestNextReceptionDay:
+    def test_the_15th_on_a_working_day(self, world):
+        assert next_reception_date(world.point, dt.date(2026, 12, 1)) == dt.date(2026, 12, 15)
+
+    def test_the_15th_on_a_sunday_moves_to_monday_or_stays(self, world):
+        # 15 November 2026 is a Sunday.
+        assert next_reception_date(world.point, dt.date(2026, 11, 1)) == dt.date(2026, 11, 16)
+        world.point.reception_rule = LiaisonPoint.ReceptionRule.KEEP
+        assert next_reception_date(world.point, dt.date(2026, 11, 1)) == dt.date(2026, 11, 15)
+
+    def test_after_this_months_day_comes_next_month(self, world):
+        assert next_reception_date(world.point, dt.date(2026, 12, 16)) == dt.date(2027, 1, 15)
