@@ -22,11 +22,11 @@ class Person(models.Model):
         DISTRICT = "district", _("district")
         TOWN = "town", _("town")
 
-    name = models.CharField(_("name"), max_length=40)
+    name = models.CharField(_("full name"), max_length=40)
     kind = models.CharField(_("kind"), max_length=15, choices=Kind.choices)
     level = models.CharField(_("deputy level"), max_length=10, choices=Level.choices, blank=True)
     employer = models.CharField(_("employer"), max_length=120, blank=True)
-    title = models.CharField(_("title"), max_length=60, blank=True)
+    title = models.CharField(_("job title"), max_length=60, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     phone_public = models.BooleanField(
         _("show phone on public pages"), default=False, help_text=_("Only with the person's consent.")

@@ -147,6 +147,10 @@ class TestPagesInChinese:
         assert "比亚迪璧山园区人大代表活动点" in body
         assert "工作人员登录" in body
 
+    def test_an_english_browser_still_gets_chinese_first(self, client):
+        body = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+        assert "工作人员登录" in body
+
     def test_english_is_one_switch_away(self, client):
         response = client.post("/i18n/setlang/", {"language": "en", "next": "/"}, follow=True)
         assert "Staff login" in response.content.decode()

@@ -223,9 +223,10 @@ def load() -> dict:
     handler = _user("handler", group=roles.DEPARTMENT_HANDLER, name="区交通局经办人")
     departments["区交通局"].handlers.add(handler)
 
+    today = dt.datetime.now(TZ).date()
     for point, title, date in [
-        (points[0], "集中视察智能网联新能源汽车控制器产业发展情况", dt.date(2024, 4, 18)),
-        (points[1], "集中视察传动系统企业技术改造及用工保障情况", dt.date(2024, 9, 12)),
+        (points[0], "集中视察智能网联新能源汽车控制器产业发展情况", today - dt.timedelta(days=60)),
+        (points[1], "集中视察传动系统企业技术改造及用工保障情况", today - dt.timedelta(days=25)),
     ]:
         activity, created = Activity.objects.get_or_create(
             point=point, title=title, defaults={"kind": Activity.Kind.INSPECTION, "date": date,
@@ -261,7 +262,9 @@ def _demo_request(index, title, point, enterprise, category, channel, outcome, d
     key = uuid.uuid5(NAMESPACE, f"request-{index}")
     if Petition.objects.filter(submission_key=key).exists():
         return
-    start = dt.datetime(2025, 3, 3, 9, 30, tzinfo=TZ) + dt.timedelta(days=37 * index)
+    # Recent dates, so the public page and the screen show this year's work.
+    today = dt.datetime.now(TZ).replace(hour=9, minute=30, second=0, microsecond=0)
+    start = today - dt.timedelta(days=9 * (len(REQUESTS) - index) + 3)
     step = dt.timedelta(hours=5)
     petition = Petition(
         point=point,

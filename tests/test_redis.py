@@ -1,0 +1,36 @@
+"""The cache-backed pieces against the real Redis that production uses."""
+
+import pytest
+from django.conf import settings
+
+from liaison.core import ratelimit
+
+pytestmark = [
+    pytest.mark.redis,
+    pytest.mark.skipif(not settings.REDIS_URL, reason="needs Redis: set REDIS_URL=redis://…"),
+]
+
+
+def test_cache_and_broker_use_redis():
+    assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert settings.CELERY_BROKER_URL == settings.REDIS_URL
+
+
+def test_rate_limit_counts_in_redis_shared_by_all_processes():
+    import redis
+
+    for _ in range(3):
+        assert ratelimit.allow("test:shared", 3)
+    assert not ratelimit.allow("test:shared", 3)
+    raw = redis.Redis.from_url(settings.REDIS_URL)
+    keys = [k for k in raw.scan_iter("*rl:test:shared*")]
+    assert len(keys) == 1 and int(raw.get(keys[0])) == 4
+
+
+def test_limiter_lets_requests_through_when_the_cache_is_unreachable(settings):
+    # Changing CACHES resets Django's cache handler; nothing listens on port 1.
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    }
+    assert ratelimit.allow("test:down", 1)  # a reachable cache would refuse this second hit
+    assert ratelimit.allow("test:down", 1)
