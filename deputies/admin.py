@@ -1,9 +1,12 @@
 from django.contrib import admin
 from django.db.models import Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from points.models import LiaisonPoint
 
-from .models import Activity, EnterpriseLink, Person, Station, Suggestion
+from .models import Activity, DutyAssignment, EnterpriseLink, Person, ReceptionDay, Station, Suggestion
+from .services import duty_sign_in
 
 
 class PointScopedAdmin(admin.ModelAdmin):
@@ -78,3 +81,43 @@ class SuggestionAdmin(PointScopedAdmin):
     date_hierarchy = "filed_on"
     list_select_related = ["point"]
     filter_horizontal = ["authors"]
+
+
+class DutyInline(admin.TabularInline):
+    model = DutyAssignment
+    extra = 0
+    autocomplete_fields = ["person"]
+    fields = ["person", "attended", "signed_in_at"]
+
+
+@admin.register(ReceptionDay)
+class ReceptionDayAdmin(PointScopedAdmin):
+    list_display = ["date", "point", "status", "roster_names", "attendance", "record_filled_at"]
+    list_filter = ["status", "point"]
+    date_hierarchy = "date"
+    list_select_related = ["point"]
+    search_fields = ["point__name", "summary", "visitors"]
+    fields = ["point", "month", "date", "status", "visitors", "summary", "record_filled_at"]
+    readonly_fields = ["record_filled_at"]
+    inlines = [DutyInline]
+    actions = ["sign_in_me"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("assignments__person")
+
+    @admin.display(description=_("duty roster"))
+    def roster_names(self, obj):
+        return "、".join(a.person.name for a in obj.assignments.all())
+
+    @admin.display(description=_("attended"))
+    def attendance(self, obj):
+        assignments = obj.assignments.all()
+        return f"{sum(1 for a in assignments if a.attended)}/{len(assignments)}"
+
+    @admin.action(description=_("Sign me in for the selected reception days"))
+    def sign_in_me(self, request, queryset):
+        signed = 0
+        for assignment in DutyAssignment.objects.filter(reception_day__in=queryset, person__user=request.user):
+            duty_sign_in(assignment=assignment)
+            signed += 1
+        self.message_user(request, gettext("Signed in for %(n)d reception days.") % {"n": signed})

@@ -160,3 +160,59 @@ class Suggestion(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class ReceptionDay(models.Model):
+    """A point's monthly reception day (集中接待日), generated ahead by its rule, with the
+    duty roster, attendance and the record filled in afterwards."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("planned")
+        HELD = "held", _("held")
+        CANCELLED = "cancelled", _("cancelled")
+
+    point = models.ForeignKey(LiaisonPoint, models.CASCADE, related_name="reception_days", verbose_name=_("point"))
+    month = models.DateField(_("month"), help_text=_("First day of the month this reception day belongs to."))
+    date = models.DateField(_("date"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PLANNED)
+    roster = models.ManyToManyField(
+        Person, through="DutyAssignment", related_name="reception_days", verbose_name=_("duty roster")
+    )
+    visitors = models.TextField(_("who came"), blank=True)
+    summary = models.TextField(_("what was raised"), blank=True)
+    record_filled_at = models.DateTimeField(_("record filled in at"), null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-date"]
+        constraints = [models.UniqueConstraint(fields=["point", "month"], name="reception_day_once_a_month")]
+        indexes = [models.Index(fields=["date"], name="reception_day_date")]
+        verbose_name = _("reception day")
+        verbose_name_plural = _("reception days")
+
+    def __str__(self):
+        return f"{self.point} {self.date:%Y-%m-%d}"
+
+    def save(self, *args, **kwargs):
+        if (self.summary or self.visitors) and not self.record_filled_at:
+            self.record_filled_at = timezone.now()
+        super().save(*args, **kwargs)
+
+
+class DutyAssignment(models.Model):
+    """One person on a reception day's roster, and whether they came (签到)."""
+
+    reception_day = models.ForeignKey(ReceptionDay, models.CASCADE, related_name="assignments")
+    person = models.ForeignKey(Person, models.CASCADE, related_name="duty_assignments", verbose_name=_("person"))
+    attended = models.BooleanField(
+        _("attended"), null=True, blank=True, help_text=_("Empty until signed in or marked absent.")
+    )
+    signed_in_at = models.DateTimeField(_("signed in at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["reception_day", "person__name"]
+        constraints = [models.UniqueConstraint(fields=["reception_day", "person"], name="duty_once_per_day")]
+        verbose_name = _("duty")
+        verbose_name_plural = _("duty roster")
+
+    def __str__(self):
+        return f"{self.person} @ {self.reception_day}"

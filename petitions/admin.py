@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from deputies.models import ReceptionDay
 from points.models import LiaisonPoint
 
 from . import services
@@ -101,6 +102,7 @@ class StaffPetitionAddForm(forms.ModelForm):
         fields = [
             "point",
             "channel",
+            "reception_day",
             "enterprise",
             "enterprise_name",
             "contact_name",
@@ -127,6 +129,11 @@ class StaffPetitionAddForm(forms.ModelForm):
             data["enterprise_name"] = self.instance.enterprise_name = enterprise.name
         elif not name:
             self.add_error("enterprise_name", gettext("Please choose the enterprise or type its name."))
+        day = data.get("reception_day")
+        if day and point and day.point_id != point.pk:
+            self.add_error("reception_day", gettext("This reception day belongs to another point."))
+        if day and data.get("channel") != Channel.RECEPTION:
+            self.add_error("reception_day", gettext("Only requests taken at a reception day belong to one."))
         return data
 
 
@@ -182,9 +189,9 @@ class PetitionAdmin(admin.ModelAdmin):
     change_form_template = "admin/petitions/petition/change_form.html"
     readonly_fields = [
         "number", "point", "channel", "enterprise", "enterprise_name", "contact_name",
-        "category", "title", "content", "status", "deputy", "department", "merged_into", "submitted_at",
-        "accepted_at", "dispatched_at", "reply_due", "due_date", "resolved_at", "closed_at", "resolution",
-        "satisfaction", "reopen_count", "escalation_level",
+        "category", "title", "content", "status", "deputy", "department", "reception_day", "merged_into",
+        "submitted_at", "accepted_at", "dispatched_at", "reply_due", "due_date", "resolved_at", "closed_at",
+        "resolution", "satisfaction", "reopen_count", "escalation_level",
     ]  # fmt: skip
 
     def get_queryset(self, request):
@@ -205,8 +212,11 @@ class PetitionAdmin(admin.ModelAdmin):
         return self.inlines if obj else []
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        points = LiaisonPoint.objects.visible_to(request.user).filter(active=True)
         if db_field.name == "point":
-            kwargs["queryset"] = LiaisonPoint.objects.visible_to(request.user).filter(active=True)
+            kwargs["queryset"] = points
+        if db_field.name == "reception_day":
+            kwargs["queryset"] = ReceptionDay.objects.filter(point__in=points).select_related("point")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_change_permission(self, request, obj=None):

@@ -6,7 +6,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from deputies.models import Person, Suggestion
+from deputies.models import Person, ReceptionDay, Suggestion
 from points.models import Enterprise, LiaisonPoint, Organisation
 
 from .querysets import PetitionQuerySet
@@ -108,6 +108,14 @@ class Petition(models.Model):
     department = models.ForeignKey(
         Department, models.PROTECT, null=True, blank=True, related_name="petitions", verbose_name=_("department")
     )
+    reception_day = models.ForeignKey(
+        ReceptionDay,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="petitions",
+        verbose_name=_("taken on reception day"),
+    )
     merged_into = models.ForeignKey(
         "self", models.PROTECT, null=True, blank=True, related_name="duplicates", verbose_name=_("merged into")
     )
@@ -202,6 +210,7 @@ class PetitionEvent(models.Model):
         RATE = "rate", _("rated (unsatisfied reopens)")
         ADD_INFO = "add_info", _("information added by the enterprise")
         NOTE = "note", _("internal note")
+        ESCALATE = "escalate", _("escalated (督办)")
 
     petition = models.ForeignKey(Petition, models.CASCADE, related_name="events")
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)

@@ -19,19 +19,36 @@ from .models import LiaisonPoint
 FIGURES_TTL = 300
 
 
+def reception_date_in_month(point: LiaisonPoint, month: dt.date) -> dt.date:
+    """The point's reception day in ``month`` by its rule: the day of the month (the 15th by
+    default), moved to the next working day if the rule says so and it is a rest day."""
+    last = calendar.monthrange(month.year, month.month)[1]
+    date = dt.date(month.year, month.month, min(point.reception_day, last))
+    if point.reception_rule == LiaisonPoint.ReceptionRule.NEXT_WORKDAY:
+        date = next_workday(date)
+    return date
+
+
 def next_reception_date(point: LiaisonPoint, today: dt.date | None = None) -> dt.date:
-    """The next reception day on or after ``today`` by the point's rule (day of month, and
-    whether a rest day moves it to the next working day)."""
+    """The next reception day on or after ``today``: a generated one if it exists (it may have
+    been moved by hand), else the date the rule gives."""
     today = today or timezone.localdate()
+    planned = (
+        point.reception_days.filter(date__gte=today)
+        .exclude(status="cancelled")
+        .order_by("date")
+        .values_list("date", flat=True)
+        .first()
+    )
+    if planned:
+        return planned
     year, month = today.year, today.month
-    for _ in range(3):
-        date = dt.date(year, month, min(point.reception_day, calendar.monthrange(year, month)[1]))
-        if point.reception_rule == LiaisonPoint.ReceptionRule.NEXT_WORKDAY:
-            date = next_workday(date)
+    for _ in range(2):
+        date = reception_date_in_month(point, dt.date(year, month, 1))
         if date >= today:
             return date
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    raise AssertionError("unreachable: a reception day falls within three months")
+    raise AssertionError("unreachable: a reception day falls within two months")
 
 
 def point_figures(point: LiaisonPoint, year: int | None = None) -> dict:

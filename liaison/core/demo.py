@@ -13,11 +13,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from deputies.models import Activity, EnterpriseLink, Person, Station, Suggestion
+from deputies.models import Activity, DutyAssignment, EnterpriseLink, Person, ReceptionDay, Station, Suggestion
+from deputies.services import at_local, reception_days_generate, roster_for
 from liaison.core import roles
 from petitions import services
 from petitions.models import Category, Channel, Department, Petition, Satisfaction
 from points.models import ChainSegment, Enterprise, IndustryChain, LiaisonPoint, Organisation
+from points.selectors import reception_date_in_month
 from points.validators import uscc_check_char
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -146,6 +148,7 @@ def _user(username, *, group=None, superuser=False, name=""):
 @transaction.atomic
 def load() -> dict:
     roles.sync_groups()
+    today = dt.datetime.now(TZ).date()
     admin_user = _user("admin", superuser=True, name="演示管理员")
 
     district, _ = Organisation.objects.get_or_create(
@@ -223,7 +226,6 @@ def load() -> dict:
     handler = _user("handler", group=roles.DEPARTMENT_HANDLER, name="区交通局经办人")
     departments["区交通局"].handlers.add(handler)
 
-    today = dt.datetime.now(TZ).date()
     for point, title, date in [
         (points[0], "集中视察智能网联新能源汽车控制器产业发展情况", today - dt.timedelta(days=60)),
         (points[1], "集中视察传动系统企业技术改造及用工保障情况", today - dt.timedelta(days=25)),
@@ -249,6 +251,10 @@ def load() -> dict:
         if created:
             suggestion.authors.set([people[index % 2], people[2 + index % 6]])
 
+    reception_days_generate(today=today)
+    for point in points:
+        _demo_reception_day(point, today)
+
     heads = {0: people[0].user, 1: people[1].user}
     for index, (title, point_index, enterprise_name, category, channel, outcome) in enumerate(REQUESTS):
         _demo_request(
@@ -256,6 +262,27 @@ def load() -> dict:
             heads[point_index], departments, handler, admin_user,
         )  # fmt: skip
     return {"admin": admin_user.username, "password": DEMO_PASSWORD}
+
+
+def _demo_reception_day(point, today):
+    """Last month's reception day, held, with attendance and its record."""
+    first = today.replace(day=1)
+    month = (first - dt.timedelta(days=1)).replace(day=1)
+    day, created = ReceptionDay.objects.get_or_create(
+        point=point,
+        month=month,
+        defaults={
+            "date": reception_date_in_month(point, month),
+            "status": ReceptionDay.Status.HELD,
+            "visitors": "链上企业负责人 5 人",
+            "summary": "企业反映园区通勤、技能人才培训等问题，现场答复 2 件，登记待办 1 件。",
+        },
+    )
+    if created:
+        for person in roster_for(point, month):
+            DutyAssignment.objects.create(
+                reception_day=day, person=person, attended=True, signed_in_at=at_local(day.date, dt.time(8, 55))
+            )
 
 
 def _demo_request(index, title, point, enterprise, category, channel, outcome, deputy, departments, handler, admin):

@@ -193,3 +193,8 @@ PETITION_DISPATCH_WORKDAYS = env_int(
     "PETITION_DISPATCH_WORKDAYS", 3, minimum=1
 )  # accepted → resolved on site or dispatched
 NUM_PROXIES = env_int("NUM_PROXIES", 0, minimum=0)  # trusted reverse proxies in front of the web processes
+SMS_BACKEND = env_str("SMS_BACKEND", "liaison.core.sms.OutboxSmsBackend")
+RECEPTION_ROSTER_MEMBERS = env_int("RECEPTION_ROSTER_MEMBERS", 2, minimum=1)  # members on duty besides the head
+# Escalation (督办): level 1 when overdue, 2 and 3 after this many working days overdue.
+ESCALATION_LEVEL2_WORKDAYS = env_int("ESCALATION_LEVEL2_WORKDAYS", 3, minimum=1)
+ESCALATION_LEVEL3_WORKDAYS = env_int("ESCALATION_LEVEL3_WORKDAYS", 8, minimum=2)

@@ -1,7 +1,7 @@
 """The test suite: whatever DATABASE_URL/REDIS_URL say (SQLite and no Redis by default)."""
 
 from .base import *  # noqa: F403
-from .base import REDIS_URL
+from .base import REDIS_URL, env_bool
 
 DEBUG = False
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -12,5 +12,6 @@ STORAGES = {
 }
 if not REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-CELERY_TASK_ALWAYS_EAGER = False
+# Unit tests run tasks in-process; the worker integration test sends to the real broker instead.
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_EAGER", True)
 DEMO_MODE = True

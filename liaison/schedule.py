@@ -1,0 +1,20 @@
+"""The whole beat schedule. Every entry is an idempotent scan: running it late, twice or after
+a worker was down for days does the missing work once. Times are Asia/Shanghai."""
+
+from celery.schedules import crontab
+
+BEAT_SCHEDULE = {
+    # Reception days of the next three months, each with its duty roster.
+    "generate-reception-days": {
+        "task": "deputies.tasks.generate_reception_days",
+        "schedule": crontab(minute=10, hour=1),
+    },
+    # Reminders to the roster 3 days and 1 day before (09:00) and that morning (07:30); record reminder the day after.
+    "reception-reminders": {"task": "deputies.tasks.send_reception_reminders", "schedule": crontab(minute="*/15")},
+    # 督办: raise overdue open requests to levels 1–3 and notify.
+    "escalation-scan": {"task": "petitions.tasks.escalate_overdue", "schedule": crontab(minute=5)},
+    # Weekly digest to point heads, from Monday 08:00; later runs that week only fill gaps.
+    "weekly-digest": {"task": "petitions.tasks.send_weekly_digests", "schedule": crontab(minute=20)},
+    # Send what is pending: retries after failures and anything queued while the broker was down.
+    "deliver-notifications": {"task": "liaison.core.tasks.deliver_due_notifications", "schedule": crontab()},
+}

@@ -1,0 +1,263 @@
+"""Reception days, reminders, escalation, digests and notifications — stepped through time."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core import mail
+from django.template import TemplateDoesNotExist
+
+from deputies.models import DutyAssignment, Person, ReceptionDay, Station
+from deputies.services import reception_days_generate, reception_reminders_scan, roster_for
+from liaison.core import notifications, sms
+from liaison.core.models import Notification
+from petitions import services
+from petitions.escalation import escalation_scan, level_thresholds, weekly_digest_scan
+from petitions.models import Petition, PetitionEvent
+from points.models import LiaisonPoint
+
+from .factories import PersonFactory, PetitionFactory, StationFactory
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def at(y, m, d, h=9, mi=5):
+    return dt.datetime(y, m, d, h, mi, tzinfo=TZ)
+
+
+@pytest.fixture
+def staffed(world):
+    """The world's point with a head, four members with phones and a grid worker."""
+    Person.objects.filter(stations__point=world.point).update(phone="13900000000")
+    for n in range(3):
+        StationFactory(point=world.point, person=PersonFactory(name=f"成员{n}", phone=f"1390000000{n}"))
+    return world
+
+
+@pytest.mark.django_db
+class TestReceptionDays:
+    def test_generated_ahead_once(self, staffed):
+        created = reception_days_generate(today=dt.date(2026, 11, 1), months=3)
+        assert created == 6  # two active points × three months
+        assert reception_days_generate(today=dt.date(2026, 11, 1), months=3) == 0
+        dates = list(ReceptionDay.objects.filter(point=staffed.point).order_by("date").values_list("date", flat=True))
+        # 15 November 2026 is a Sunday: moved to Monday by the default rule.
+        assert dates == [dt.date(2026, 11, 16), dt.date(2026, 12, 15), dt.date(2027, 1, 15)]
+
+    def test_keep_rule_and_national_day(self, staffed):
+        LiaisonPoint.objects.filter(pk=staffed.point.pk).update(reception_rule="keep")
+        LiaisonPoint.objects.filter(pk=staffed.other_point.pk).update(reception_day=5)
+        reception_days_generate(today=dt.date(2026, 10, 1), months=2)
+        assert ReceptionDay.objects.get(point=staffed.point, month=dt.date(2026, 11, 1)).date == dt.date(2026, 11, 15)
+        # 5 October 2026 falls in the National Day holiday: the next working day is the 8th.
+        assert ReceptionDay.objects.get(point=staffed.other_point, month=dt.date(2026, 10, 1)).date == dt.date(
+            2026, 10, 8
+        )
+
+    def test_roster_is_the_head_plus_members_in_turn_without_grid_workers(self, staffed):
+        november = roster_for(staffed.point, dt.date(2026, 11, 1))
+        december = roster_for(staffed.point, dt.date(2026, 12, 1))
+        assert november[0].name == "head" and len(november) == 3
+        assert all(p.kind != Person.Kind.GRID_WORKER for p in november + december)
+        assert set(november[1:]) != set(december[1:])
+
+    def test_inactive_points_get_none(self, staffed):
+        LiaisonPoint.objects.update(active=False)
+        assert reception_days_generate(today=dt.date(2026, 11, 1)) == 0
+
+
+@pytest.mark.django_db
+class TestReminders:
+    def sms_keys(self):
+        return sorted(Notification.objects.filter(channel="sms").values_list("key", flat=True))
+
+    def test_each_reminder_exactly_once(self, staffed):
+        reception_days_generate(today=dt.date(2026, 12, 1), months=1)
+        day = ReceptionDay.objects.get(point=staffed.point)
+        rostered = day.assignments.count()
+        assert reception_reminders_scan(now=at(2026, 12, 11)) == 0  # four days before: nothing yet
+        reception_reminders_scan(now=at(2026, 12, 12))
+        assert len(self.sms_keys()) == rostered
+        reception_reminders_scan(now=at(2026, 12, 12, 18))
+        assert len(self.sms_keys()) == rostered  # the same day again: nothing new
+        reception_reminders_scan(now=at(2026, 12, 14))
+        reception_reminders_scan(now=at(2026, 12, 15, 7, 35))
+        reception_reminders_scan(now=at(2026, 12, 15, 10))
+        keys = self.sms_keys()
+        assert len(keys) == 3 * rostered
+        assert {k.split(":")[3] for k in keys} == {"d3", "d1", "d0"}
+        head = Notification.objects.filter(channel="in_app", user=staffed.head)
+        assert head.count() == 3
+
+    def test_a_worker_down_for_three_days_catches_up_once(self, staffed):
+        reception_days_generate(today=dt.date(2026, 12, 1), months=1)
+        rostered = ReceptionDay.objects.get(point=staffed.point).assignments.count()
+        reception_reminders_scan(now=at(2026, 12, 15, 7, 40))
+        reception_reminders_scan(now=at(2026, 12, 15, 7, 55))
+        keys = self.sms_keys()
+        assert len(keys) == rostered and all(k.endswith(":d0:sms") for k in keys)
+
+    def test_record_reminder_after_the_day_until_filled(self, staffed):
+        reception_days_generate(today=dt.date(2026, 12, 1), months=1)
+        day = ReceptionDay.objects.get(point=staffed.point)
+        reception_reminders_scan(now=at(2026, 12, 16, 9, 30))
+        assert Notification.objects.filter(template="reception_record", user=staffed.head).count() == 1
+        reception_reminders_scan(now=at(2026, 12, 17))
+        assert Notification.objects.filter(template="reception_record", user=staffed.head).count() == 1
+        other = ReceptionDay.objects.get(point=staffed.other_point)
+        other.summary = "企业反映用工问题"
+        other.save()
+        assert other.record_filled_at is not None
+        assert not Notification.objects.filter(template="reception_record", key__contains=f":{other.pk}:").exists()
+        assert day.record_filled_at is None
+
+    def test_sms_goes_through_the_backend_after_delivery(self, staffed):
+        sms.outbox.clear()
+        reception_days_generate(today=dt.date(2026, 12, 1), months=1)
+        reception_reminders_scan(now=at(2026, 12, 14))
+        assert notifications.deliver_due(now=at(2026, 12, 14, 9, 10)) >= 1
+        assert any("接待日" in text for _phone, text in sms.outbox)
+        assert not Notification.objects.filter(status="pending", channel="sms").exists()
+
+
+@pytest.mark.django_db
+class TestEscalation:
+    def overdue(self, world, submitted):
+        petition = PetitionFactory(point=world.point, now=submitted)
+        return petition  # due one working day after submission
+
+    def test_each_level_once_with_timeline_and_notifications(self, world):
+        petition = self.overdue(world, at(2026, 11, 2))  # due 3 November
+        assert escalation_scan(now=at(2026, 11, 3)) == {3: 0, 2: 0, 1: 0}
+        assert escalation_scan(now=at(2026, 11, 4)) == {3: 0, 2: 0, 1: 1}
+        assert escalation_scan(now=at(2026, 11, 4, 12)) == {3: 0, 2: 0, 1: 0}
+        petition.refresh_from_db()
+        assert petition.escalation_level == 1
+        assert Notification.objects.filter(key__startswith=f"escalation:{petition.pk}:1:", user=world.head).exists()
+        escalation_scan(now=at(2026, 11, 9))  # 3 working days past due
+        escalation_scan(now=at(2026, 11, 9, 15))
+        escalation_scan(now=at(2026, 11, 16))  # 8 working days past due
+        escalation_scan(now=at(2026, 11, 20))
+        levels = list(PetitionEvent.objects.filter(petition=petition, action="escalate").values_list("text", flat=True))
+        assert [t.split("：")[0] for t in levels] == ["级别 1", "级别 2", "级别 3"]
+        assert Notification.objects.filter(key__startswith=f"escalation:{petition.pk}:3:", user=world.office).exists()
+        assert not PetitionEvent.objects.filter(petition=petition, action="escalate", public=True).exists()
+
+    def test_a_long_missed_request_jumps_to_its_level_once(self, world):
+        petition = self.overdue(world, at(2026, 9, 1))
+        assert escalation_scan(now=at(2026, 11, 4)) == {3: 1, 2: 0, 1: 0}
+        assert PetitionEvent.objects.filter(petition=petition, action="escalate").count() == 1
+
+    def test_closed_and_in_time_requests_are_left_alone(self, world):
+        done = self.overdue(world, at(2026, 9, 1))
+        services.petition_reject(petition=done, actor=world.deputy, reason="重复")
+        self.overdue(world, at(2026, 11, 3))  # due 4 November
+        assert escalation_scan(now=at(2026, 11, 4)) == {3: 0, 2: 0, 1: 0}
+
+    def test_dispatched_request_notifies_the_department(self, world):
+        petition = self.overdue(world, at(2026, 11, 2))
+        services.petition_accept(petition=petition, actor=world.deputy, now=at(2026, 11, 2, 10))
+        services.petition_dispatch(
+            petition=petition, actor=world.deputy, department=world.department, now=at(2026, 11, 2, 11)
+        )
+        escalation_scan(now=at(2026, 11, 4))  # sign was due 3 November
+        users = set(
+            Notification.objects.filter(key__startswith=f"escalation:{petition.pk}:1:").values_list(
+                "user__username", flat=True
+            )
+        )
+        assert users == {"handler", "head"}
+
+    def test_thresholds_count_working_days(self):
+        levels = level_thresholds(dt.date(2026, 10, 9))  # after National Day
+        assert levels[2] == dt.date(2026, 9, 29)
+
+    def test_scan_queries_do_not_grow_with_rows(self, world, django_assert_max_num_queries):
+        for _ in range(3):
+            self.overdue(world, at(2026, 9, 1))
+        escalation_scan(now=at(2026, 9, 3))
+        for _ in range(30):
+            self.overdue(world, at(2026, 9, 1))
+        # level 3 (30 rows): select, update, read, bulk insert, per-distinct-recipient queries…
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as q:
+            escalation_scan(now=at(2026, 11, 4))
+        selects_on_petition = [
+            s for s in q.captured_queries if 'FROM "petitions_petition"' in s["sql"] and "FOR UPDATE" in s["sql"]
+        ]
+        assert len(selects_on_petition) <= 6
+
+
+@pytest.mark.django_db
+class TestDigestAndDelivery:
+    def test_weekly_digest_once_per_head_per_week(self, world):
+        PetitionFactory(point=world.point, now=at(2026, 11, 20))
+        assert weekly_digest_scan(now=at(2026, 11, 23, 7)) == 0  # Monday before 08:00
+        assert weekly_digest_scan(now=at(2026, 11, 23, 8, 30)) >= 1
+        assert weekly_digest_scan(now=at(2026, 11, 25)) == 0
+        assert weekly_digest_scan(now=at(2026, 11, 30, 9)) >= 1
+        digest = Notification.objects.filter(template="weekly_digest", user=world.head).order_by("created_at").first()
+        assert "未办结" in digest.body or "待办" in digest.body
+
+    def test_email_sent_once_and_failures_retried_with_backoff(self, world, settings):
+        world.head.email = "head@example.cn"
+        world.head.save()
+        settings.SMS_BACKEND = "tests.test_scheduling.BrokenSms"
+        now = at(2026, 11, 23)
+        context = {"point": world.point, "person": world.head.person, "figures": {}, "week": 48}
+        notifications.notify_user(world.head, key="t:1", template="weekly_digest", context=context, now=now)
+        sms_row = notifications.notify(
+            key="t:2", template="weekly_digest", channel="sms", address="13900000000", context=context, now=now
+        )
+        notifications.deliver_due(now=now)
+        notifications.deliver_due(now=now)
+        assert len(mail.outbox) == 1 and mail.outbox[0].to == ["head@example.cn"]
+        sms_row.refresh_from_db()
+        assert sms_row.status == "pending" and sms_row.attempts == 1 and "provider down" in sms_row.last_error
+        assert sms_row.next_attempt_at == now + dt.timedelta(minutes=1)
+        notifications.deliver_due(now=now + dt.timedelta(seconds=30))
+        sms_row.refresh_from_db()
+        assert sms_row.attempts == 1  # not before its time
+        settings.SMS_BACKEND = "liaison.core.sms.OutboxSmsBackend"
+        notifications.deliver_due(now=now + dt.timedelta(minutes=2))
+        sms_row.refresh_from_db()
+        assert sms_row.status == "sent" and sms_row.attempts == 2
+
+    def test_a_message_without_templates_raises(self, world):
+        with pytest.raises(TemplateDoesNotExist):
+            notifications.notify(key="x", template="no_such_message", context={}, channel="in_app", user=world.head)
+        assert not Notification.objects.filter(key="x").exists()
+
+    def test_a_claimed_row_is_not_sent_by_a_second_worker(self, world):
+        now = at(2026, 11, 23)
+        context = {"point": world.point, "person": world.head.person, "figures": {}, "week": 1}
+        row = notifications.notify(
+            key="c", template="weekly_digest", channel="in_app", user=world.head, context=context
+        )
+        Notification.objects.filter(pk=row.pk).update(status="sending", next_attempt_at=now + dt.timedelta(minutes=5))
+        assert notifications.deliver(row.pk, now=now) is False
+        assert notifications.deliver(row.pk, now=now + dt.timedelta(minutes=11)) is True
+
+
+class BrokenSms:
+    def send(self, phone, text):
+        raise ConnectionError("provider down")
+
+
+@pytest.mark.django_db
+def test_sign_in_keeps_the_first_time(world):
+    from deputies.services import duty_sign_in
+
+    reception_days_generate(today=dt.date(2026, 12, 1), months=1)
+    assignment = DutyAssignment.objects.filter(person__user=world.head).first()
+    duty_sign_in(assignment=assignment, now=at(2026, 12, 15, 8, 50))
+    duty_sign_in(assignment=assignment, now=at(2026, 12, 15, 9, 30))
+    assert assignment.attended and assignment.signed_in_at == at(2026, 12, 15, 8, 50)
+
+
+@pytest.mark.django_db
+def test_station_helper(world):
+    assert Station.objects.current(dt.date(2026, 1, 1)).filter(point=world.point).count() == 3
+    assert Petition.objects.count() == 0
