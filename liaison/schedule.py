@@ -15,6 +15,11 @@ BEAT_SCHEDULE = {
     "escalation-scan": {"task": "petitions.tasks.escalate_overdue", "schedule": crontab(minute=5)},
     # Weekly digest to point heads, from Monday 08:00; later runs that week only fill gaps.
     "weekly-digest": {"task": "petitions.tasks.send_weekly_digests", "schedule": crontab(minute=20)},
+    # Push dispatches to external platforms that are not on the timeline yet (broker down, retries exhausted).
+    "push-unpushed-dispatches": {
+        "task": "petitions.tasks.queue_unpushed_dispatches",
+        "schedule": crontab(minute="*/5"),
+    },
     # Send what is pending: retries after failures and anything queued while the broker was down.
     "deliver-notifications": {"task": "liaison.core.tasks.deliver_due_notifications", "schedule": crontab()},
 }

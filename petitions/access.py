@@ -10,6 +10,8 @@ from .models import Petition
 
 def access_petition(user, pk) -> Petition:
     """The request ``pk`` if ``user`` may see it; 404 otherwise (its existence is not revealed)."""
+    if not str(pk).isdigit():
+        raise Http404("No such request")
     return get_object_or_404(Petition.objects.visible_to(user).select_related("point"), pk=pk)
 
 

@@ -21,27 +21,18 @@ from points.models import LiaisonPoint
 
 from . import services
 from .access import access_petition
-from .forms import (
-    DispatchForm,
-    MergeForm,
-    NoteForm,
-    RateForm,
-    ReasonForm,
-    ResultForm,
-    TextForm,
-    linked_enterprises,
-    normalise_mobile,
-)
-from .models import Attachment, Channel, Department, Petition, PetitionEvent, Status
+from .actions import TRANSITION_FORMS, perform, transition_form
+from .forms import linked_enterprises, normalise_mobile
+from .models import Attachment, Channel, Department, ExternalPlatform, Petition, PetitionEvent, Status
 from .workflow import TRANSITIONS, allowed_actions
 
 
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
-    list_display = ["name", "organisation", "phone", "active"]
-    list_filter = ["active", "organisation"]
+    list_display = ["name", "organisation", "phone", "platform", "active"]
+    list_filter = ["active", "organisation", "platform"]
     search_fields = ["name"]
-    list_select_related = ["organisation"]
+    list_select_related = ["organisation", "platform"]
     filter_horizontal = ["handlers"]
 
 
@@ -135,45 +126,6 @@ class StaffPetitionAddForm(forms.ModelForm):
         if day and data.get("channel") != Channel.RECEPTION:
             self.add_error("reception_day", gettext("Only requests taken at a reception day belong to one."))
         return data
-
-
-# Which small form each transition asks for, and how its fields become service arguments.
-TRANSITION_FORMS = {
-    "accept": None,
-    "sign": None,
-    "reject": ReasonForm,
-    "return": ReasonForm,
-    "resolve_on_site": ResultForm,
-    "reply": ResultForm,
-    "confirm": TextForm,
-    "dispatch": DispatchForm,
-    "merge": MergeForm,
-    "rate": RateForm,
-    "note": NoteForm,
-}
-
-
-def run_transition(action, petition, actor, data):
-    call = {
-        "accept": lambda: services.petition_accept(petition=petition, actor=actor),
-        "sign": lambda: services.petition_sign(petition=petition, actor=actor),
-        "reject": lambda: services.petition_reject(petition=petition, actor=actor, reason=data["reason"]),
-        "return": lambda: services.petition_return(petition=petition, actor=actor, reason=data["reason"]),
-        "resolve_on_site": lambda: services.petition_resolve_on_site(
-            petition=petition, actor=actor, result=data["result"]
-        ),
-        "reply": lambda: services.petition_reply(petition=petition, actor=actor, result=data["result"]),
-        "confirm": lambda: services.petition_confirm(petition=petition, actor=actor, text=data["text"]),
-        "dispatch": lambda: services.petition_dispatch(
-            petition=petition, actor=actor, department=data["department"], due=data["due"]
-        ),
-        "merge": lambda: services.petition_merge(petition=petition, actor=actor, into=data["into"]),
-        "rate": lambda: services.petition_rate(
-            petition=petition, actor=actor, satisfaction=data["satisfaction"], comment=data["comment"]
-        ),
-        "note": lambda: services.petition_note(petition=petition, actor=actor, text=data["text"]),
-    }
-    return call[action]()
 
 
 @admin.register(Petition)
@@ -280,12 +232,10 @@ class PetitionAdmin(admin.ModelAdmin):
         petition = access_petition(request.user, pk)
         if action not in TRANSITION_FORMS:
             raise PermissionDenied
-        form_class = TRANSITION_FORMS[action]
-        kwargs = {"petition": petition} if form_class is MergeForm else {}
-        form = form_class(request.POST or None, **kwargs) if form_class else None
+        form = transition_form(action, petition, request.POST or None)
         if request.method == "POST" and (form is None or form.is_valid()):
             try:
-                run_transition(action, petition, request.user, form.cleaned_data if form else {})
+                perform(action, petition, request.user, form.cleaned_data if form else {})
             except services.TransitionRefused as exc:
                 self.message_user(request, exc.message, messages.ERROR)
             else:
@@ -321,3 +271,10 @@ class PetitionAdmin(admin.ModelAdmin):
             request,
             gettext("Accepted %(done)d; %(refused)d could not be accepted.") % {"done": done, "refused": refused},
         )
+
+
+@admin.register(ExternalPlatform)
+class ExternalPlatformAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "webhook_url", "active"]
+    list_filter = ["active"]
+    search_fields = ["name", "slug"]

@@ -12,6 +12,39 @@ from points.models import Enterprise, LiaisonPoint, Organisation
 from .querysets import PetitionQuerySet
 
 
+class ExternalPlatform(models.Model):
+    """A government platform that receives dispatched requests by signed webhook and moves
+    them along by signed callback (the district uses 渝快政)."""
+
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    slug = models.SlugField(_("code"), unique=True, help_text=_("Used in the callback address."))
+    webhook_url = models.URLField(_("webhook address"))
+    secret = models.CharField(_("shared secret"), max_length=128, help_text=_("Signs both directions (HMAC-SHA256)."))
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("external platform")
+        verbose_name_plural = _("external platforms")
+
+    def __str__(self):
+        return self.name
+
+
+class PlatformCallback(models.Model):
+    """Callbacks already applied, so a replayed one changes nothing."""
+
+    platform = models.ForeignKey(ExternalPlatform, models.CASCADE, related_name="callbacks")
+    callback_id = models.CharField(max_length=64)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["platform", "callback_id"], name="callback_once")]
+
+    def __str__(self):
+        return f"{self.platform_id}:{self.callback_id}"
+
+
 class Department(models.Model):
     """承办单位: a government unit that takes dispatched requests."""
 
@@ -23,6 +56,15 @@ class Department(models.Model):
         settings.AUTH_USER_MODEL, blank=True, related_name="departments", verbose_name=_("handler accounts")
     )
     phone = models.CharField(_("office phone"), max_length=20, blank=True)
+    platform = models.ForeignKey(
+        ExternalPlatform,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="departments",
+        verbose_name=_("external platform"),
+        help_text=_("Requests dispatched here are also sent to this platform."),
+    )
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -211,6 +253,7 @@ class PetitionEvent(models.Model):
         ADD_INFO = "add_info", _("information added by the enterprise")
         NOTE = "note", _("internal note")
         ESCALATE = "escalate", _("escalated (督办)")
+        PUSH = "push", _("sent to the external platform")
 
     petition = models.ForeignKey(Petition, models.CASCADE, related_name="events")
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)

@@ -222,7 +222,7 @@ def petition_dispatch(*, petition, actor, department: Department, due: dt.date |
     if not department.active:
         raise TransitionRefused(_("This department no longer takes requests."))
     sign_due = min(add_workdays(today, settings.PETITION_SIGN_WORKDAYS), reply_due)
-    return _transition(
+    petition = _transition(
         petition,
         "dispatch",
         actor,
@@ -233,6 +233,12 @@ def petition_dispatch(*, petition, actor, department: Department, due: dt.date |
         reply_due=reply_due,
         due_date=sign_due,
     )
+    if department.platform_id and department.platform.active:
+        from .platforms import queue_push
+
+        event_id = petition.events.filter(action=PetitionEvent.Action.DISPATCH).latest("created_at", "id").pk
+        transaction.on_commit(lambda: queue_push(event_id))
+    return petition
 
 
 def petition_sign(*, petition, actor, now=None) -> Petition:

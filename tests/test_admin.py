@@ -32,7 +32,7 @@ class TestTriage:
         client.force_login(world.deputy)
         response = client.post(DO.format(petition.pk, "reject"), {"reason": ""})
         assert response.status_code == 400
-        assert "这个字段是必填项" in response.content.decode()
+        assert "必填" in response.content.decode()
         petition.refresh_from_db()
         assert petition.status == Status.SUBMITTED
 

@@ -76,10 +76,10 @@ class TestSubmission:
         "field,value,message",
         [
             ("contact_phone", "12345", "11 位"),
-            ("contact_phone", "", "这个字段是必填项"),
-            ("title", "", "这个字段是必填项"),
+            ("contact_phone", "", "必填"),
+            ("title", "", "必填"),
             ("title", "长" * 101, "100"),
-            ("content", "", "这个字段是必填项"),
+            ("content", "", "必填"),
             ("category", "nonsense", "选择一个有效的选项"),
             ("enterprise", "999999", "选择一个有效的选项"),
         ],

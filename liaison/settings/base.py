@@ -198,3 +198,41 @@ RECEPTION_ROSTER_MEMBERS = env_int("RECEPTION_ROSTER_MEMBERS", 2, minimum=1)  # 
 # Escalation (督办): level 1 when overdue, 2 and 3 after this many working days overdue.
 ESCALATION_LEVEL2_WORKDAYS = env_int("ESCALATION_LEVEL2_WORKDAYS", 3, minimum=1)
 ESCALATION_LEVEL3_WORKDAYS = env_int("ESCALATION_LEVEL3_WORKDAYS", 8, minimum=2)
+
+INSTALLED_APPS += [
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+]
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "liaison.api.Pagination",
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.SearchFilter",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_RATES": {"token": env_str("API_TOKEN_RATE", "10/min")},
+    "EXCEPTION_HANDLER": "liaison.api.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "链上代表活动点 API",
+    "DESCRIPTION": "Points, enterprise requests and their workflow, people and reception days.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "PetitionStatusEnum": "petitions.models.Status",
+        "ReceptionDayStatusEnum": "deputies.models.ReceptionDay.Status",
+    },
+}

@@ -1,0 +1,67 @@
+from rest_framework import serializers, viewsets
+
+from points.models import LiaisonPoint
+
+from .models import Person, ReceptionDay
+
+
+class PersonOut(serializers.ModelSerializer):
+    kind_label = serializers.CharField(source="get_kind_display")
+    points = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Person
+        fields = ["id", "name", "kind", "kind_label", "level", "employer", "title", "points"]
+
+    def get_points(self, obj) -> list[str]:
+        return sorted({s.point.code for s in obj.stations.all()})
+
+
+class PersonViewSet(viewsets.ReadOnlyModelViewSet):
+    """People stationed at the points the user works for."""
+
+    serializer_class = PersonOut
+    lookup_value_regex = r"\d+"
+    filterset_fields = ["kind", "level"]
+    search_fields = ["name", "employer"]
+    ordering_fields = ["name"]
+    ordering = ["name"]
+
+    def get_queryset(self):
+        points = LiaisonPoint.objects.visible_to(self.request.user).values("pk")
+        return Person.objects.filter(
+            pk__in=Person.objects.filter(stations__point__in=points).values("pk")
+        ).prefetch_related("stations__point")
+
+
+class ReceptionDayOut(serializers.ModelSerializer):
+    point = serializers.CharField(source="point.code")
+    roster = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ReceptionDay
+        fields = ["id", "point", "date", "status", "roster", "visitors", "summary", "record_filled_at"]
+
+    def get_roster(self, obj) -> list[dict]:
+        return [
+            {"person": a.person.name, "attended": a.attended, "signed_in_at": a.signed_in_at}
+            for a in obj.assignments.all()
+        ]
+
+
+class ReceptionDayViewSet(viewsets.ReadOnlyModelViewSet):
+    """Reception days of the user's points, with rosters and attendance."""
+
+    serializer_class = ReceptionDayOut
+    lookup_value_regex = r"\d+"
+    filterset_fields = ["status", "date"]
+    ordering_fields = ["date"]
+    ordering = ["-date"]
+
+    def get_queryset(self):
+        points = LiaisonPoint.objects.visible_to(self.request.user).values("pk")
+        return (
+            ReceptionDay.objects.filter(point__in=points)
+            .select_related("point")
+            .prefetch_related("assignments__person")
+        )

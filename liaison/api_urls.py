@@ -1,0 +1,34 @@
+"""/api/v1/: one router, the schema and its browsable docs (assets served locally)."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.routers import DefaultRouter
+from rest_framework.throttling import ScopedRateThrottle
+
+from deputies.api import PersonViewSet, ReceptionDayViewSet
+from petitions.api import PetitionViewSet, PlatformCallbackView, PublicRequestViewSet
+from points.api import PointViewSet
+
+
+class TokenView(ObtainAuthToken):
+    """Exchange a username and password for an API token (throttled)."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "token"
+
+
+router = DefaultRouter()
+router.register("points", PointViewSet, basename="point")
+router.register("public/requests", PublicRequestViewSet, basename="public-request")
+router.register("requests", PetitionViewSet, basename="request")
+router.register("people", PersonViewSet, basename="person")
+router.register("reception-days", ReceptionDayViewSet, basename="reception-day")
+
+urlpatterns = [
+    path("", include(router.urls)),
+    path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("platforms/<slug:slug>/callback/", PlatformCallbackView.as_view(), name="platform-callback"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]

@@ -1,0 +1,375 @@
+"""/api/v1/ for requests: public filing and tracking, staff lists and workflow actions, and the
+external platforms' signed callback. Validation, throttling and idempotency are the web form's;
+every change goes through the same services."""
+
+import json
+import uuid
+
+import django_filters
+from django.conf import settings
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, Throttled, ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from liaison.api import errors, request_object
+from liaison.core import ratelimit
+from liaison.core.webhooks import verify
+from points.models import LiaisonPoint
+
+from . import services
+from .access import access_petition, access_petition_by_token
+from .actions import TRANSITION_FORMS, perform, transition_form
+from .forms import AddInfoForm, PublicPetitionForm, RateForm
+from .models import Category, ExternalPlatform, Petition, PetitionEvent, Satisfaction
+from .platforms import CallbackRejected, apply_callback
+from .workflow import ENTERPRISE_ACTOR, allowed_actions
+
+
+def form_errors(form) -> ValidationError:
+    return ValidationError({field: [str(m) for m in messages] for field, messages in form.errors.items()})
+
+
+# Public: filing and tracking ------------------------------------------------------------------
+
+
+class PublicSubmitIn(serializers.Serializer):
+    point = serializers.SlugField(help_text="The point's public code.")
+    enterprise = serializers.IntegerField(required=False, allow_null=True, help_text="Id of a linked enterprise.")
+    enterprise_name = serializers.CharField(required=False, allow_blank=True, max_length=120)
+    contact_name = serializers.CharField(max_length=40)
+    contact_phone = serializers.CharField(max_length=20, help_text="11-digit mainland mobile number.")
+    category = serializers.ChoiceField(choices=Category.choices)
+    title = serializers.CharField(max_length=100)
+    content = serializers.CharField(max_length=5000)
+    submission_key = serializers.UUIDField(
+        required=False, help_text="One-time key: sending the same key again returns the first request."
+    )
+    attachments = serializers.ListField(child=serializers.FileField(), required=False, max_length=4)
+
+
+class PublicEventOut(serializers.ModelSerializer):
+    action_label = serializers.CharField(source="get_action_display")
+
+    class Meta:
+        model = PetitionEvent
+        fields = ["action", "action_label", "text", "created_at"]
+
+
+class PublicPetitionOut(serializers.ModelSerializer):
+    status_label = serializers.CharField(source="get_status_display")
+    point = serializers.CharField(source="point.name")
+    events = serializers.SerializerMethodField()
+    tracking_url = serializers.SerializerMethodField()
+    access_token = serializers.CharField()
+
+    class Meta:
+        model = Petition
+        fields = [
+            "number", "access_token", "tracking_url", "point", "title", "category", "status", "status_label",
+            "submitted_at", "resolution", "satisfaction", "events",
+        ]  # fmt: skip
+
+    def get_events(self, obj) -> list[dict]:
+        return PublicEventOut(obj.events.filter(public=True), many=True).data
+
+    def get_tracking_url(self, obj) -> str:
+        return settings.PUBLIC_BASE_URL + obj.get_tracking_url()
+
+
+class PublicRequestViewSet(viewsets.GenericViewSet):
+    """Enterprises file and follow requests without an account."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    serializer_class = PublicPetitionOut
+    lookup_field = "number"
+
+    @extend_schema(
+        request={"application/json": PublicSubmitIn, "multipart/form-data": PublicSubmitIn},
+        responses={201: PublicPetitionOut, 200: PublicPetitionOut, **errors(400, 404, 429)},
+        description="File a request at a point. 201 when created, 200 when the submission key was seen before.",
+    )
+    def create(self, request):
+        data = request_object(request)
+        point = LiaisonPoint.objects.active().filter(code=str(data.get("point", ""))).first()
+        if point is None:
+            raise NotFound(_("This code does not belong to any active liaison point."))
+        form_data = {k: data.get(k) for k in PublicPetitionForm.Meta.fields}
+        form_data["submission_key"] = data.get("submission_key") or str(uuid.uuid4())
+        form_data["website"] = ""
+        form = PublicPetitionForm(form_data, {"attachments": request.FILES.getlist("attachments")}, point=point)
+        if not form.is_valid():
+            raise form_errors(form)
+        key = form.cleaned_data["submission_key"]
+        existing = Petition.objects.filter(submission_key=key).first()
+        if existing:
+            return Response(PublicPetitionOut(existing).data, status=status.HTTP_200_OK)
+        ip = ratelimit.client_ip(request)
+        if not ratelimit.allow(f"submit:ip:{ip}", settings.PETITION_RATE_PER_CLIENT) or not ratelimit.allow(
+            f"submit:point:{point.pk}", settings.PETITION_RATE_PER_POINT
+        ):
+            raise Throttled(
+                detail=_(
+                    "Too many requests were sent from here in the last hour. Please try again later or call the point."
+                )
+            )
+        petition, _created = services.petition_submit(
+            petition=form.save(commit=False),
+            actor=ENTERPRISE_ACTOR,
+            uploads=form.cleaned_data["attachments"],
+            submission_key=key,
+        )
+        return Response(PublicPetitionOut(petition).data, status=status.HTTP_201_CREATED)
+
+    def _petition(self, number, token):
+        return access_petition_by_token(number, token)
+
+    @extend_schema(responses={200: PublicPetitionOut, **errors(404)}, description="Follow a request with its secret.")
+    @action(detail=False, methods=["get"], url_path=r"(?P<number>[A-Za-z0-9-]+)/(?P<token>[A-Za-z0-9_-]+)")
+    def track(self, request, number, token):
+        return Response(PublicPetitionOut(self._petition(number, token)).data)
+
+    @extend_schema(
+        request=inline_serializer("AddInfoIn", {"text": serializers.CharField(max_length=5000)}),
+        responses={200: PublicPetitionOut, **errors(400, 404, 409)},
+        description="Add information to an open request.",
+    )
+    @action(detail=False, methods=["post"], url_path=r"(?P<number>[A-Za-z0-9-]+)/(?P<token>[A-Za-z0-9_-]+)/info")
+    def info(self, request, number, token):
+        petition = self._petition(number, token)
+        form = AddInfoForm(
+            {"text": request_object(request).get("text", "")}, {"attachments": request.FILES.getlist("attachments")}
+        )
+        if not form.is_valid():
+            raise form_errors(form)
+        return self._run(
+            lambda: services.petition_add_info(
+                petition=petition, text=form.cleaned_data["text"], uploads=form.cleaned_data["attachments"]
+            )
+        )
+
+    @extend_schema(
+        request=inline_serializer(
+            "RateIn",
+            {
+                "satisfaction": serializers.ChoiceField(Satisfaction.choices),
+                "comment": serializers.CharField(required=False),
+            },
+        ),
+        responses={200: PublicPetitionOut, **errors(400, 404, 409)},
+        description="Rate a resolved request once; unsatisfied reopens it.",
+    )
+    @action(detail=False, methods=["post"], url_path=r"(?P<number>[A-Za-z0-9-]+)/(?P<token>[A-Za-z0-9_-]+)/rate")
+    def rate(self, request, number, token):
+        petition = self._petition(number, token)
+        data = request_object(request)
+        form = RateForm({"satisfaction": data.get("satisfaction"), "comment": data.get("comment", "")})
+        if not form.is_valid():
+            raise form_errors(form)
+        return self._run(
+            lambda: services.petition_rate(
+                petition=petition,
+                actor=ENTERPRISE_ACTOR,
+                satisfaction=form.cleaned_data["satisfaction"],
+                comment=form.cleaned_data["comment"],
+            )  # fmt: skip
+        )
+
+    def _run(self, call):
+        try:
+            petition = call()
+        except services.TransitionRefused as exc:
+            return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
+        return Response(PublicPetitionOut(petition).data)
+
+
+# Staff: lists, detail and workflow actions ---------------------------------------------------
+
+
+class PetitionFilter(django_filters.FilterSet):
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label="overdue")
+    point = django_filters.CharFilter(field_name="point__code")
+
+    class Meta:
+        model = Petition
+        fields = ["status", "category", "channel", "department", "point", "escalation_level"]
+
+    def filter_overdue(self, queryset, name, value):
+        overdue = Q(pk__in=queryset.overdue().values("pk"))
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)
+
+
+class EventOut(serializers.ModelSerializer):
+    action_label = serializers.CharField(source="get_action_display")
+
+    class Meta:
+        model = PetitionEvent
+        fields = ["action", "action_label", "from_status", "to_status", "actor_label", "text", "public", "created_at"]
+
+
+class PetitionOut(serializers.ModelSerializer):
+    point = serializers.CharField(source="point.code")
+    department = serializers.CharField(source="department.name", allow_null=True, default=None)
+    contact_phone = serializers.SerializerMethodField()
+    overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Petition
+        fields = [
+            "id", "number", "point", "channel", "enterprise", "enterprise_name", "contact_name", "contact_phone",
+            "category", "title", "status", "department", "submitted_at", "due_date", "reply_due", "resolved_at",
+            "closed_at", "satisfaction", "escalation_level", "overdue",
+        ]  # fmt: skip
+
+    def get_contact_phone(self, obj) -> str:
+        user = self.context["request"].user
+        return obj.contact_phone if user.has_perm("petitions.view_contact_phone") else obj.masked_phone
+
+    def get_overdue(self, obj) -> bool:
+        return bool(obj.is_open and obj.due_date and obj.due_date < timezone.localdate())
+
+
+class PetitionDetailOut(PetitionOut):
+    events = EventOut(many=True, read_only=True)
+    allowed_actions = serializers.SerializerMethodField()
+
+    class Meta(PetitionOut.Meta):
+        fields = [*PetitionOut.Meta.fields, "content", "resolution", "events", "allowed_actions"]
+
+    def get_allowed_actions(self, obj) -> list[str]:
+        return allowed_actions(obj, self.context["request"].user)
+
+
+ACTION_INPUTS = {
+    None: inline_serializer("NoInput", {}),
+    "ReasonForm": inline_serializer("ReasonIn", {"reason": serializers.CharField(max_length=2000)}),
+    "ResultForm": inline_serializer("ResultIn", {"result": serializers.CharField(max_length=5000)}),
+    "TextForm": inline_serializer("TextIn", {"text": serializers.CharField(required=False, max_length=5000)}),
+    "NoteForm": inline_serializer("NoteIn", {"text": serializers.CharField(max_length=5000)}),
+    "DispatchForm": inline_serializer(
+        "DispatchIn", {"department": serializers.IntegerField(), "due": serializers.DateField(required=False)}
+    ),
+    "MergeForm": inline_serializer("MergeIn", {"into": serializers.CharField(help_text="tracking number")}),
+    "RateForm": inline_serializer(
+        "StaffRateIn",
+        {
+            "satisfaction": serializers.ChoiceField(Satisfaction.choices),
+            "comment": serializers.CharField(required=False),
+        },
+    ),
+}
+
+
+class PetitionViewSet(viewsets.ReadOnlyModelViewSet):
+    """Requests visible to the signed-in user, exactly as in the work desk."""
+
+    filterset_class = PetitionFilter
+    lookup_value_regex = r"\d+"
+    search_fields = ["number", "title", "enterprise_name"]
+    ordering_fields = ["submitted_at", "due_date", "number"]
+    ordering = ["-submitted_at"]
+
+    def get_queryset(self):
+        qs = Petition.objects.visible_to(self.request.user).select_related("point", "department")
+        if self.action == "retrieve":
+            qs = qs.prefetch_related("events")
+        return qs
+
+    def get_serializer_class(self):
+        return PetitionDetailOut if self.action == "retrieve" else PetitionOut
+
+    def _transition(self, request, pk, name):
+        petition = access_petition(request.user, pk)
+        form = transition_form(name, petition, request_object(request) if TRANSITION_FORMS[name] else None)
+        if form is not None and not form.is_valid():
+            raise form_errors(form)
+        try:
+            petition = perform(name, petition, request.user, form.cleaned_data if form else {})
+        except services.TransitionRefused as exc:
+            return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
+        return Response(PetitionDetailOut(petition, context={"request": request}).data)
+
+
+def _make_action(name):
+    form_class = TRANSITION_FORMS[name]
+
+    def handler(self, request, pk=None):
+        return self._transition(request, pk, name)
+
+    # Method names are prefixed: a bare "dispatch" would replace the view's own dispatch().
+    handler.__name__ = f"transition_{name}"
+    handler.__doc__ = f"Workflow transition “{name}” (see the table in petitions/workflow.py)."
+    handler = extend_schema(
+        request=ACTION_INPUTS[form_class.__name__ if form_class else None],
+        responses={200: PetitionDetailOut, **errors(400, 403, 404, 409)},
+    )(handler)
+    return action(detail=True, methods=["post"], url_path=name.replace("_", "-"))(handler)
+
+
+for _name in TRANSITION_FORMS:
+    setattr(PetitionViewSet, f"transition_{_name}", _make_action(_name))
+
+
+# External platforms' callback ----------------------------------------------------------------
+
+
+class CallbackIn(serializers.Serializer):
+    callback_id = serializers.CharField(max_length=64)
+    number = serializers.CharField(max_length=40)
+    action = serializers.ChoiceField(choices=["sign", "reply", "return"])
+    text = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+
+
+class PlatformCallbackView(APIView):
+    """A platform reports progress; signed with its secret over ``"<timestamp>." + body``."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(
+        request=CallbackIn,
+        parameters=[
+            OpenApiParameter("X-Liaison-Timestamp", str, OpenApiParameter.HEADER, required=True),
+            OpenApiParameter("X-Liaison-Signature", str, OpenApiParameter.HEADER, required=True),
+        ],
+        responses={
+            200: inline_serializer(
+                "CallbackOut", {"number": serializers.CharField(), "status": serializers.CharField()}
+            ),
+            **errors(400, 401, 404, 409),
+        },  # fmt: skip
+    )
+    def post(self, request, slug):
+        platform = get_object_or_404(ExternalPlatform, slug=slug, active=True)
+        body = request.body
+        if not verify(
+            platform.secret,
+            request.headers.get("X-Liaison-Timestamp"),
+            body,
+            request.headers.get("X-Liaison-Signature"),
+        ):
+            return Response({"detail": _("Bad or expired signature.")}, status=status.HTTP_401_UNAUTHORIZED)
+        try:
+            payload = CallbackIn(data=json.loads(body.decode() or "{}"))
+        except (ValueError, UnicodeDecodeError):
+            return Response({"detail": _("The body is not JSON.")}, status=status.HTTP_400_BAD_REQUEST)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        try:
+            petition = apply_callback(
+                platform=platform, callback_id=data["callback_id"], number=data["number"], action=data["action"],
+                text=data.get("text", ""),
+            )  # fmt: skip
+        except CallbackRejected as exc:
+            return Response({"detail": exc.message}, status=exc.status)
+        return Response({"number": petition.number, "status": petition.status})

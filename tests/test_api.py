@@ -1,0 +1,319 @@
+"""The public contract of /api/v1/: literal URLs, scope per role, the same rules as the web."""
+
+import io
+import json
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from PIL import Image
+from rest_framework.test import APIClient
+
+from liaison.core.webhooks import sign, verify
+from petitions import services
+from petitions.models import ExternalPlatform, Petition, PetitionEvent, Status
+
+from .factories import PetitionFactory
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+def body(world, **overrides):
+    data = {
+        "point": world.point.code,
+        "enterprise": world.enterprise.pk,
+        "contact_name": "李四",
+        "contact_phone": "13812345678",
+        "category": "transport",
+        "title": "通勤班车不足",
+        "content": "早晚高峰班次少。",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.mark.django_db
+class TestPublic:
+    def test_points_are_public(self, api, world):
+        listing = api.get("/api/v1/points/").json()
+        assert {p["code"] for p in listing["results"]} == {"byd", "other"}
+        detail = api.get("/api/v1/points/byd/").json()
+        assert detail["submit_url"].endswith(f"/s/{world.point.qr_token}/")
+        assert api.get("/api/v1/points/nope/").status_code == 404
+
+    def test_file_track_add_and_rate(self, api, world):
+        created = api.post("/api/v1/public/requests/", body(world), format="json")
+        assert created.status_code == 201, created.json()
+        data = created.json()
+        assert data["number"].startswith("BYD-") and data["status"] == "submitted"
+        url = f"/api/v1/public/requests/{data['number']}/{data['access_token']}/"
+        assert api.get(url).json()["events"][0]["action"] == "submit"
+        assert api.post(url + "info/", {"text": "补充说明"}, format="json").status_code == 200
+        assert api.post(url + "rate/", {"satisfaction": "satisfied"}, format="json").status_code == 409
+        petition = Petition.objects.get()
+        services.petition_accept(petition=petition, actor=world.deputy)
+        services.petition_resolve_on_site(petition=petition, actor=world.deputy, result="已答复")
+        rated = api.post(url + "rate/", {"satisfaction": "satisfied"}, format="json").json()
+        assert rated["status"] == "closed"
+
+    def test_same_submission_key_returns_the_first(self, api, world):
+        key = str(uuid.uuid4())
+        first = api.post("/api/v1/public/requests/", body(world, submission_key=key), format="json")
+        again = api.post("/api/v1/public/requests/", body(world, submission_key=key), format="json")
+        assert (first.status_code, again.status_code) == (201, 200)
+        assert first.json()["number"] == again.json()["number"] and Petition.objects.count() == 1
+
+    def test_bad_input_is_refused_in_chinese_and_creates_nothing(self, api, world):
+        response = api.post("/api/v1/public/requests/", body(world, contact_phone="123", title=""), format="json")
+        assert response.status_code == 400
+        errors = response.json()["errors"]
+        assert "11 位" in errors["contact_phone"][0] and "必填" in errors["title"][0]
+        assert "无效" in response.json()["detail"] or "错误" in response.json()["detail"]
+        assert Petition.objects.count() == 0
+
+    def test_forged_image_refused_through_the_api(self, api, world):
+        fake = io.BytesIO(b"#!/bin/sh\nrm -rf /")
+        fake.name = "x.png"
+        response = api.post("/api/v1/public/requests/", {**body(world), "attachments": [fake]}, format="multipart")
+        assert response.status_code == 400 and Petition.objects.count() == 0
+
+    def test_photo_through_the_api(self, api, world):
+        photo = io.BytesIO()
+        Image.new("RGB", (20, 20), "blue").save(photo, "JPEG")
+        photo.seek(0)
+        photo.name = "a.jpg"
+        response = api.post("/api/v1/public/requests/", {**body(world), "attachments": [photo]}, format="multipart")
+        assert response.status_code == 201 and Petition.objects.get().attachments.count() == 1
+
+    def test_unknown_point_and_flood(self, api, world, settings):
+        assert api.post("/api/v1/public/requests/", body(world, point="nope"), format="json").status_code == 404
+        settings.PETITION_RATE_PER_CLIENT = 2
+        codes = [api.post("/api/v1/public/requests/", body(world), format="json").status_code for _ in range(3)]
+        assert codes == [201, 201, 429] and Petition.objects.count() == 2
+
+    def test_wrong_token_opens_nothing(self, api, petition):
+        assert api.get(f"/api/v1/public/requests/{petition.number}/{'x' * 32}/").status_code == 404
+
+
+@pytest.mark.django_db
+class TestStaff:
+    def test_anonymous_is_refused(self, api, petition):
+        assert api.get("/api/v1/requests/").status_code in (401, 403)
+
+    def test_each_role_sees_its_own(self, api, world):
+        mine = PetitionFactory(point=world.point)
+        PetitionFactory(point=world.other_point)
+        for user, expected in [
+            (world.deputy, 1),
+            (world.grid, 1),
+            (world.office, 1),
+            (world.outsider_deputy, 1),
+            (world.handler, 0),
+        ]:
+            api.force_authenticate(user)
+            assert api.get("/api/v1/requests/").json()["count"] == expected, user
+        api.force_authenticate(world.outsider_deputy)
+        assert api.get(f"/api/v1/requests/{mine.pk}/").status_code == 404
+
+    def test_phone_masked_without_the_permission(self, api, world, petition):
+        services.petition_accept(petition=petition, actor=world.deputy)
+        services.petition_dispatch(petition=petition, actor=world.deputy, department=world.department)
+        api.force_authenticate(world.handler)
+        assert api.get("/api/v1/requests/").json()["results"][0]["contact_phone"] == "138****1234"
+        api.force_authenticate(world.deputy)
+        assert api.get("/api/v1/requests/").json()["results"][0]["contact_phone"] == "13812341234"
+
+    def test_transitions_through_the_api(self, api, world, petition):
+        api.force_authenticate(world.deputy)
+        url = f"/api/v1/requests/{petition.pk}/"
+        assert api.post(url + "accept/").json()["status"] == "accepted"
+        assert api.post(url + "accept/").status_code == 409
+        bad = api.post(url + "dispatch/", {"department": 999999}, format="json")
+        assert bad.status_code == 400 and "department" in bad.json()["errors"]
+        done = api.post(url + "dispatch/", {"department": world.department.pk}, format="json").json()
+        assert done["status"] == "dispatched" and "sign" not in done["allowed_actions"]
+        api.force_authenticate(world.handler)
+        assert api.post(url + "sign/").json()["status"] == "in_progress"
+        assert api.post(url + "reply/", {"result": ""}, format="json").status_code == 400
+        assert api.post(url + "reply/", {"result": "已解决"}, format="json").json()["status"] == "resolved"
+
+    def test_filters_and_ordering(self, api, world):
+        import datetime as dt
+        from zoneinfo import ZoneInfo
+
+        PetitionFactory(point=world.point, now=dt.datetime(2026, 1, 5, 9, tzinfo=ZoneInfo("Asia/Shanghai")))
+        PetitionFactory(point=world.point)
+        api.force_authenticate(world.deputy)
+        assert api.get("/api/v1/requests/?overdue=true").json()["count"] == 1
+        assert api.get("/api/v1/requests/?overdue=false").json()["count"] == 1
+        assert api.get("/api/v1/requests/?status=closed").json()["count"] == 0
+        assert api.get("/api/v1/requests/?point=byd&ordering=due_date").json()["count"] == 2
+
+    def test_list_queries_do_not_grow(self, api, world):
+        api.force_authenticate(world.deputy)
+        PetitionFactory(point=world.point)
+        api.get("/api/v1/requests/")  # the user's permissions are cached after the first call
+        with CaptureQueriesContext(connection) as few:
+            api.get("/api/v1/requests/")
+        for _ in range(20):
+            PetitionFactory(point=world.point)
+        with CaptureQueriesContext(connection) as many:
+            api.get("/api/v1/requests/")
+        assert len(many) == len(few) <= 8
+
+    def test_people_and_reception_days_are_scoped(self, api, world):
+        from deputies.services import reception_days_generate
+
+        reception_days_generate()
+        api.force_authenticate(world.outsider_deputy)
+        people = api.get("/api/v1/people/").json()
+        assert {p["name"] for p in people["results"]} == {"outsider"}
+        days = api.get("/api/v1/reception-days/").json()
+        assert {d["point"] for d in days["results"]} == {"other"}
+
+    def test_token_auth_and_its_throttle(self, api, world, settings):
+        world.deputy.set_password("a-strong-pass-1")
+        world.deputy.save()
+        token = api.post("/api/v1/auth/token/", {"username": "deputy", "password": "a-strong-pass-1"}).json()["token"]
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        assert client.get("/api/v1/requests/").status_code == 200
+        codes = [
+            api.post("/api/v1/auth/token/", {"username": "deputy", "password": "wrong"}).status_code for _ in range(12)
+        ]
+        assert 429 in codes
+
+
+@pytest.mark.django_db
+def test_schema_is_valid_openapi(tmp_path):
+    out = tmp_path / "schema.yml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
+    text = out.read_text()
+    for path in ("/api/v1/public/requests/", "/api/v1/requests/{id}/dispatch/", "/api/v1/platforms/{slug}/callback/"):
+        assert path in text
+
+
+def test_docs_are_served_without_a_cdn(client):
+    page = client.get("/api/v1/docs/").content.decode()
+    assert "/static/drf_spectacular_sidecar/" in page and "cdn" not in page.lower()
+
+
+# External platform -------------------------------------------------------------------------
+
+
+class Receiver(BaseHTTPRequestHandler):
+    answers: list[int] = []
+    received: list[tuple[dict, bytes]] = []
+
+    def do_POST(self):  # noqa: N802
+        payload = self.rfile.read(int(self.headers["Content-Length"]))
+        Receiver.received.append((dict(self.headers), payload))
+        self.send_response(Receiver.answers.pop(0) if Receiver.answers else 200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def receiver():
+    Receiver.answers, Receiver.received = [], []
+    server = HTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/hook", Receiver
+    server.shutdown()
+
+
+@pytest.fixture
+def platform(world, receiver):
+    url, _ = receiver
+    platform = ExternalPlatform.objects.create(name="渝快政", slug="ykz", webhook_url=url, secret="s3cret-shared")
+    world.department.platform = platform
+    world.department.save()
+    return platform
+
+
+@pytest.mark.django_db
+class TestPlatform:
+    def dispatch(self, world, petition, django_capture_on_commit_callbacks):
+        services.petition_accept(petition=petition, actor=world.deputy)
+        with django_capture_on_commit_callbacks(execute=True):
+            return services.petition_dispatch(petition=petition, actor=world.deputy, department=world.department)
+
+    def test_dispatch_reaches_a_real_receiver_signed(
+        self, world, petition, platform, receiver, django_capture_on_commit_callbacks
+    ):
+        self.dispatch(world, petition, django_capture_on_commit_callbacks)
+        _, handler = receiver
+        headers, payload = handler.received[0]
+        assert verify("s3cret-shared", headers["X-Liaison-Timestamp"], payload, headers["X-Liaison-Signature"])
+        assert json.loads(payload)["number"] == petition.number
+        assert PetitionEvent.objects.filter(petition=petition, action="push").count() == 1
+
+    def test_a_failing_receiver_is_retried(
+        self, world, petition, platform, receiver, django_capture_on_commit_callbacks
+    ):
+        _, handler = receiver
+        handler.answers = [500, 503]
+        self.dispatch(world, petition, django_capture_on_commit_callbacks)
+        assert len(handler.received) == 3
+        assert PetitionEvent.objects.filter(petition=petition, action="push").count() == 1
+
+    def test_rescan_queues_what_was_never_pushed(self, world, petition, platform, receiver):
+        from petitions.platforms import unpushed_dispatches
+        from petitions.tasks import queue_unpushed_dispatches
+
+        services.petition_accept(petition=petition, actor=world.deputy)
+        services.petition_dispatch(
+            petition=petition, actor=world.deputy, department=world.department
+        )  # no commit hooks
+        assert len(list(unpushed_dispatches())) == 1
+        queue_unpushed_dispatches()
+        assert list(unpushed_dispatches()) == []
+
+    def signed(self, api, platform, payload, *, stamp=None, secret=None):
+        raw = json.dumps(payload).encode()
+        stamp = stamp or int(time.time())
+        return api.generic(
+            "POST", f"/api/v1/platforms/{platform.slug}/callback/", raw, content_type="application/json",
+            HTTP_X_LIAISON_TIMESTAMP=str(stamp), HTTP_X_LIAISON_SIGNATURE=sign(secret or platform.secret, stamp, raw),
+        )  # fmt: skip
+
+    def test_callback_moves_the_request_through_the_workflow(
+        self, api, world, petition, platform, django_capture_on_commit_callbacks
+    ):
+        self.dispatch(world, petition, django_capture_on_commit_callbacks)
+        assert (
+            self.signed(api, platform, {"callback_id": "c1", "number": petition.number, "action": "sign"}).status_code
+            == 200
+        )
+        reply = {"callback_id": "c2", "number": petition.number, "action": "reply", "text": "已办结"}
+        assert self.signed(api, platform, reply).json()["status"] == Status.RESOLVED
+        assert petition.events.filter(action="reply", actor_label="渝快政").exists()
+
+    def test_forged_replayed_and_stale_callbacks_change_nothing(
+        self, api, world, petition, platform, django_capture_on_commit_callbacks
+    ):
+        self.dispatch(world, petition, django_capture_on_commit_callbacks)
+        sign_it = {"callback_id": "c1", "number": petition.number, "action": "sign"}
+        assert self.signed(api, platform, sign_it, secret="guess").status_code == 401
+        assert self.signed(api, platform, sign_it, stamp=int(time.time()) - 3600).status_code == 401
+        petition.refresh_from_db()
+        assert petition.status == Status.DISPATCHED
+        assert self.signed(api, platform, sign_it).status_code == 200
+        events = petition.events.count()
+        assert self.signed(api, platform, sign_it).status_code == 409
+        assert petition.events.count() == events
+
+    def test_callback_for_a_request_not_on_the_platform_is_404(self, api, world, petition, platform):
+        payload = {"callback_id": "x", "number": petition.number, "action": "sign"}
+        assert self.signed(api, platform, payload).status_code == 404
