@@ -20,6 +20,8 @@ BEAT_SCHEDULE = {
         "task": "petitions.tasks.queue_unpushed_dispatches",
         "schedule": crontab(minute="*/5"),
     },
+    # Performance points for new source records (the sync inserts only what is missing).
+    "sync-scores": {"task": "scoring.tasks.sync_scores", "schedule": crontab(minute="*/10")},
     # Send what is pending: retries after failures and anything queued while the broker was down.
     "deliver-notifications": {"task": "liaison.core.tasks.deliver_due_notifications", "schedule": crontab()},
 }

@@ -19,6 +19,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("petitions.urls")),
     path("", include("points.urls")),
+    path("", include("scoring.urls")),
 ]
 
 if settings.DEBUG:

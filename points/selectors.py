@@ -9,7 +9,7 @@ import datetime as dt
 import re
 
 from django.core.cache import cache
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from liaison.core.workdays import next_workday
@@ -98,9 +98,21 @@ def screen_data(point: LiaisonPoint) -> dict:
                 {"name": s.person.name, "is_head": s.role == "head", "role": s.get_role_display()} for s in stations
             ],
             "resolved": recently_resolved(point),
+            "top": top_scores(point),
         }
 
     return cache.get_or_set(f"screen:{point.pk}", compute, SCREEN_TTL)
+
+
+def top_scores(point: LiaisonPoint, limit: int = 5) -> list[dict]:
+    """This year's highest performance points at the point (score events, by reverse name)."""
+    year = timezone.localdate().year
+    return list(
+        point.score_events.filter(occurred_on__year=year)
+        .values("person__name")
+        .annotate(total=Sum("points"))
+        .order_by("-total", "person__name")[:limit]
+    )
 
 
 def recently_resolved(point: LiaisonPoint, limit: int = 6) -> list[dict]:

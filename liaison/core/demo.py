@@ -21,6 +21,7 @@ from petitions.models import Category, Channel, Department, Petition, Satisfacti
 from points.models import ChainSegment, Enterprise, IndustryChain, LiaisonPoint, Organisation
 from points.selectors import reception_date_in_month
 from points.validators import uscc_check_char
+from scoring.services import score_sync
 
 TZ = ZoneInfo("Asia/Shanghai")
 DEMO_PASSWORD = "demo-pass-2026"  # printed by load_demo; demo mode only
@@ -243,7 +244,7 @@ def load() -> dict:
             title=title,
             defaults={
                 "addressed_unit": unit,
-                "filed_on": dt.date(2024, 1, 10) + dt.timedelta(days=40 * index),
+                "filed_on": today - dt.timedelta(days=20 * (len(SUGGESTIONS) - index)),
                 "status": status,
                 "content": "（建议正文略）",
             },
@@ -261,6 +262,7 @@ def load() -> dict:
             index, title, points[point_index], enterprises[enterprise_name], category, channel, outcome,
             heads[point_index], departments, handler, admin_user,
         )  # fmt: skip
+    score_sync()
     return {"admin": admin_user.username, "password": DEMO_PASSWORD}
 
 

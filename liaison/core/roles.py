@@ -43,6 +43,10 @@ _POINT_READ = [
 _DEPUTY_WORK = [
     *_crud("deputies.activity", *_EDIT),
     *_crud("deputies.suggestion", *_EDIT),
+    *_crud("deputies.receptionday", "view", "change"),
+    *_crud("deputies.dutyassignment", "view", "change"),
+    *_crud("scoring.scoreevent", *_VIEW),
+    *_crud("scoring.scoringrule", *_VIEW),
 ]
 
 ROLES: dict[str, list[str]] = {
@@ -58,6 +62,9 @@ ROLES: dict[str, list[str]] = {
         *_crud("deputies.enterpriselink", *_ALL),
         *_DEPUTY_WORK,
         *_crud("core.holiday", *_ALL),
+        *_crud("deputies.receptionday", *_EDIT),
+        *_crud("scoring.scoringrule", "change"),
+        *_crud("core.notification", *_VIEW),
     ],
     POINT_HEAD: [
         *_TRIAGE,

@@ -1,0 +1,179 @@
+import datetime as dt
+import random
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from deputies.models import Activity, DutyAssignment, ReceptionDay, Suggestion
+from deputies.services import reception_days_generate
+from petitions import services
+from petitions.escalation import escalation_scan
+from petitions.models import Satisfaction
+from petitions.workflow import ENTERPRISE_ACTOR
+from scoring.models import ScoreEvent, ScoringRule
+from scoring.rules import DEFAULT_RULES
+from scoring.services import score_rebuild, score_sync
+
+from .factories import PetitionFactory
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def at(y, m, d, h=10):
+    return dt.datetime(y, m, d, h, tzinfo=TZ)
+
+
+def snapshot():
+    return sorted(
+        ScoreEvent.objects.values_list("person_id", "rule__code", "source_type", "source_id", "points", "occurred_on")
+    )
+
+
+def codes_for(person):
+    return sorted(ScoreEvent.objects.filter(person=person).values_list("rule__code", flat=True))
+
+
+@pytest.mark.django_db
+class TestRules:
+    def test_default_rules_are_seeded(self):
+        assert set(ScoringRule.objects.values_list("code", flat=True)) == {code for code, _d, _p in DEFAULT_RULES}
+
+    def test_request_rules_fire_once_per_source(self, world):
+        deputy = world.deputy.person
+        petition = PetitionFactory(point=world.point, now=at(2026, 11, 2))
+        services.petition_accept(petition=petition, actor=world.deputy, now=at(2026, 11, 2, 15))
+        services.petition_resolve_on_site(petition=petition, actor=world.deputy, result="现场解决", now=at(2026, 11, 3))
+        services.petition_rate(petition=petition, actor=ENTERPRISE_ACTOR, satisfaction=Satisfaction.SATISFIED)
+        assert score_sync() == 3
+        assert score_sync() == 0
+        assert codes_for(deputy) == ["accepted_on_time", "closed_satisfied", "resolved_on_site"]
+        assert sum(ScoreEvent.objects.filter(person=deputy).values_list("points", flat=True)) == 2 + 5 + 3
+
+    def test_late_acceptance_earns_nothing_and_overdue_costs(self, world):
+        petition = PetitionFactory(point=world.point, now=at(2026, 11, 2))  # accept due 3 November
+        services.petition_accept(petition=petition, actor=world.deputy, now=at(2026, 11, 5))
+        escalation_scan(now=at(2026, 11, 20))  # the handling stage ran out while still with the deputy
+        score_sync()
+        assert codes_for(world.deputy.person) == ["overdue_caused"]
+        assert ScoreEvent.objects.get().points == -2
+
+    def test_reception_attendance_and_missed_duty(self, world):
+        reception_days_generate(today=dt.date(2026, 12, 1), months=1)
+        day = ReceptionDay.objects.get(point=world.point)
+        assignments = list(day.assignments.all())
+        DutyAssignment.objects.filter(pk=assignments[0].pk).update(attended=True)
+        DutyAssignment.objects.filter(pk=assignments[1].pk).update(attended=False)
+        score_sync()
+        assert ScoreEvent.objects.get(person=assignments[0].person).points == 5
+        assert ScoreEvent.objects.get(person=assignments[1].person).points == -3
+
+    def test_suggestions_and_inspections(self, world):
+        deputy = world.deputy.person
+        suggestion = Suggestion.objects.create(
+            point=world.point, title="关于优化通勤的建议", filed_on=dt.date(2026, 3, 1)
+        )
+        suggestion.authors.set([deputy])
+        inspection = Activity.objects.create(
+            point=world.point, kind="inspection", title="视察", date=dt.date(2026, 4, 1)
+        )
+        inspection.participants.set([deputy])
+        score_sync()
+        suggestion.status = Suggestion.Status.ADOPTED
+        suggestion.save()
+        score_sync()
+        assert codes_for(deputy) == ["inspection_joined", "suggestion_adopted", "suggestion_filed"]
+
+    def test_inactive_rule_scores_nothing(self, world):
+        ScoringRule.objects.filter(code="inspection_joined").update(active=False)
+        inspection = Activity.objects.create(
+            point=world.point, kind="inspection", title="视察", date=dt.date(2026, 4, 1)
+        )
+        inspection.participants.set([world.deputy.person])
+        assert score_sync() == 0
+
+    def test_changed_points_apply_after_a_rebuild(self, world):
+        petition = PetitionFactory(point=world.point)
+        services.petition_accept(petition=petition, actor=world.deputy)
+        services.petition_resolve_on_site(petition=petition, actor=world.deputy, result="现场解决")
+        score_sync()
+        ScoringRule.objects.filter(code="resolved_on_site").update(points=8)
+        score_sync()
+        assert ScoreEvent.objects.get(rule__code="resolved_on_site").points == 5  # the sync keeps history
+        score_rebuild()
+        assert ScoreEvent.objects.get(rule__code="resolved_on_site").points == 8
+
+
+@pytest.mark.django_db
+def test_incremental_equals_rebuild_on_a_generated_history(world):
+    rng = random.Random(20261125)
+    actors = [world.deputy, world.head]
+    reception_days_generate(today=dt.date(2026, 9, 1), months=3)
+    for n in range(40):
+        day = dt.date(2026, 9, 1) + dt.timedelta(days=rng.randrange(60))
+        petition = PetitionFactory(point=world.point, now=at(day.year, day.month, day.day, 9))
+        actor = rng.choice(actors)
+        later = at(day.year, day.month, day.day, 9) + dt.timedelta(hours=rng.choice([2, 30, 100]))
+        step = rng.random()
+        if step < 0.2:
+            services.petition_reject(petition=petition, actor=actor, reason="不属于受理范围", now=later)
+        else:
+            services.petition_accept(petition=petition, actor=actor, now=later)
+            if step < 0.6:
+                services.petition_resolve_on_site(petition=petition, actor=actor, result="已答复", now=later)
+                satisfaction = rng.choice(list(Satisfaction))
+                services.petition_rate(petition=petition, actor=ENTERPRISE_ACTOR, satisfaction=satisfaction, now=later)
+        if n % 7 == 0:
+            for assignment in DutyAssignment.objects.filter(attended__isnull=True)[:2]:
+                assignment.attended = rng.random() < 0.7
+                assignment.save()
+            escalation_scan(now=later + dt.timedelta(days=10))
+        if n % 10 == 0:
+            suggestion = Suggestion.objects.create(point=world.point, title=f"建议{n}", filed_on=day)
+            suggestion.authors.set([world.deputy.person, world.head.person])
+        score_sync()
+        score_sync()  # a replay changes nothing
+    incremental = snapshot()
+    assert len(incremental) > 40
+    score_rebuild()
+    assert snapshot() == incremental
+
+
+@pytest.mark.django_db
+class TestBoardsAndRecords:
+    def scored(self, world):
+        petition = PetitionFactory(point=world.point)
+        services.petition_accept(petition=petition, actor=world.deputy)
+        services.petition_resolve_on_site(petition=petition, actor=world.deputy, result="现场解决")
+        other = PetitionFactory(point=world.other_point)
+        services.petition_accept(petition=other, actor=world.outsider_deputy)
+        score_sync()
+
+    def test_board_shows_the_users_points(self, client, world):
+        self.scored(world)
+        client.force_login(world.deputy)
+        body = client.get("/scores/?period=month").content.decode()
+        assert world.point.name in body and world.other_point.name not in body
+        assert "deputy" in body and "outsider" not in body
+
+    def test_a_deputy_sees_their_own_record_only(self, client, world):
+        self.scored(world)
+        client.force_login(world.deputy)
+        own = client.get(f"/scores/person/{world.deputy.person.pk}/")
+        assert own.status_code == 200 and "现场办结诉求" in own.content.decode()
+        assert client.get(f"/scores/person/{world.outsider_deputy.person.pk}/").status_code == 403
+        assert client.get(f"/scores/person/{world.head.person.pk}/").status_code == 403
+
+    def test_head_and_office_see_their_peoples_records(self, client, world):
+        self.scored(world)
+        for user in (world.head, world.office):
+            client.force_login(user)
+            assert client.get(f"/scores/person/{world.deputy.person.pk}/").status_code == 200
+            assert client.get(f"/scores/person/{world.outsider_deputy.person.pk}/").status_code == 403
+
+    def test_anonymous_is_sent_to_login(self, client, world):
+        assert client.get("/scores/").status_code == 302
+
+    def test_screen_shows_the_points_top(self, client, world):
+        self.scored(world)
+        panel = client.get(f"/p/{world.point.code}/screen/panel/").content.decode()
+        assert "履职积分" in panel and "deputy" in panel and "outsider" not in panel
