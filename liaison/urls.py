@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from petitions.statistics_views import statistics_view
 from points import views as point_views
 
 admin.site.site_header = _("Deputy liaison points on the industry chain")
@@ -15,6 +16,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("liaison.api_urls")),
+    path("ledgers/", include("liaison.core.ledger_urls")),
+    path("statistics/", statistics_view, name="statistics"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("petitions.urls")),

@@ -1,0 +1,98 @@
+"""Report reads over requests: the statistics page and its figures."""
+
+import datetime as dt
+
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from deputies.models import Activity, Station, Suggestion
+from liaison.core.workdays import WorkCalendar
+
+from .models import OPEN_STATUSES, Category, Petition, PetitionEvent, Satisfaction, Status
+
+
+def _working_days(pairs: list[tuple[dt.date, dt.date, int]]) -> float | None:
+    """Average working days from submission to resolution over (submitted, resolved, count)."""
+    if not pairs:
+        return None
+    calendar = WorkCalendar(min(p[0] for p in pairs), max(p[1] for p in pairs))
+    total = count = 0
+    for submitted, resolved, n in pairs:
+        days, day = 0, submitted
+        while day < resolved:
+            day += dt.timedelta(days=1)
+            days += calendar.is_workday(day)
+        total += days * n
+        count += n
+    return round(total / count, 1)
+
+
+def statistics(points, start: dt.date, end: dt.date, today: dt.date | None = None) -> dict:
+    """Figures of ``points`` for requests submitted between ``start`` and ``end``.
+
+    A fixed number of aggregate queries whatever the number of rows: received, accepted,
+    resolved on site, dispatched, resolved, on time (resolved and never escalated), average
+    handling time in working days, satisfaction, overdue now, and breakdowns by category and
+    by department; plus the points' people, inspections and suggestions.
+    """
+    today = today or timezone.localdate()
+    tz = timezone.get_current_timezone()
+    requests = Petition.objects.filter(point__in=points, submitted_at__date__range=(start, end))
+    resolved_q = Q(resolved_at__isnull=False)
+    totals = requests.aggregate(
+        received=Count("id"),
+        accepted=Count("id", filter=Q(accepted_at__isnull=False)),
+        dispatched=Count("id", filter=Q(dispatched_at__isnull=False)),
+        resolved=Count("id", filter=resolved_q),
+        on_time=Count("id", filter=resolved_q & Q(escalation_level=0)),
+        satisfied=Count("id", filter=Q(satisfaction=Satisfaction.SATISFIED)),
+        basic=Count("id", filter=Q(satisfaction=Satisfaction.BASIC)),
+        overdue=Count("id", filter=Q(status__in=OPEN_STATUSES, due_date__lt=today)),
+        open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
+        rejected=Count("id", filter=Q(status__in=[Status.REJECTED, Status.MERGED])),
+    )
+    events = PetitionEvent.objects.filter(petition__in=requests)
+    totals["resolved_on_site"] = (
+        events.filter(action=PetitionEvent.Action.RESOLVE_ON_SITE).values("petition").distinct().count()
+    )
+    totals["unsatisfied"] = events.filter(action=PetitionEvent.Action.RATE, to_status=Status.ACCEPTED).count()
+    rated = totals["satisfied"] + totals["basic"] + totals["unsatisfied"]
+    totals["satisfaction_rate"] = round(100 * (totals["satisfied"] + totals["basic"]) / rated, 1) if rated else None
+    totals["on_time_rate"] = round(100 * totals["on_time"] / totals["resolved"], 1) if totals["resolved"] else None
+    pairs = list(
+        requests.filter(resolved_q)
+        .annotate(s=TruncDate("submitted_at", tzinfo=tz), r=TruncDate("resolved_at", tzinfo=tz))
+        .values_list("s", "r")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    totals["average_workdays"] = _working_days(pairs)
+    labels = dict(Category.choices)
+    by_category = [
+        {"label": str(labels.get(row["category"], row["category"])), "value": row["n"]}
+        for row in requests.values("category").annotate(n=Count("id")).order_by("-n", "category")
+    ]
+    by_department = [
+        {"label": row["department__name"], "value": row["n"], "resolved": row["done"]}
+        for row in requests.filter(department__isnull=False)
+        .values("department__name")
+        .annotate(n=Count("id"), done=Count("id", filter=resolved_q))
+        .order_by("-n", "department__name")
+    ]
+    totals["people"] = Station.objects.current(today).filter(point__in=points).count()
+    totals["inspections"] = Activity.objects.filter(
+        point__in=points, kind=Activity.Kind.INSPECTION, date__range=(start, end)
+    ).count()
+    totals["suggestions"] = Suggestion.objects.filter(point__in=points, filed_on__range=(start, end)).count()
+    return {"totals": totals, "by_category": _bars(by_category), "by_department": _bars(by_department)}
+
+
+BAR_HEIGHT = 34  # px per bar in the server-drawn SVG charts
+
+
+def _bars(rows: list[dict]) -> dict:
+    top = max((r["value"] for r in rows), default=0)
+    for r in rows:
+        r["percent"] = round(100 * r["value"] / top) if top else 0
+    return {"rows": rows, "height": len(rows) * BAR_HEIGHT}
