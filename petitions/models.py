@@ -4,6 +4,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from deputies.models import Person, ReceptionDay, Suggestion
@@ -274,7 +275,7 @@ class PetitionEvent(models.Model):
         verbose_name_plural = _("timeline")
 
     def __str__(self):
-        return f"{self.get_action_display()} {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.get_action_display()} {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -64,9 +65,9 @@ def clean_uploads(files) -> list[CleanUpload]:
         if upload.size > max_bytes:
             errors.append(
                 ValidationError(
-                    _("“%(name)s” is larger than %(mb)d MB."),
+                    _("“%(name)s” is larger than %(limit)s."),
                     code="too_large",
-                    params={"name": name, "mb": max_bytes // (1024 * 1024)},
+                    params={"name": name, "limit": filesizeformat(max_bytes)},
                 )
             )
             continue

@@ -68,7 +68,7 @@ def _render_track(request, petition, *, add_form=None, rate_form=None, status=20
         "events": petition.events.filter(public=True),
         "attachments": petition.attachments.all(),
         "is_new": request.GET.get("new") == "1",
-        "track_url": request.build_absolute_uri(petition.get_tracking_url()),
+        "track_url": settings.PUBLIC_BASE_URL + petition.get_tracking_url(),
         "add_form": (add_form or AddInfoForm()) if "add_info" in actions else None,
         "rate_form": (rate_form or RateForm()) if "rate" in actions else None,
     }

@@ -52,9 +52,15 @@ def poster(request, code):
 
 
 def screen(request, code):
-    """The display screen (数字人大显示屏) for the TV in the point's room."""
+    """The display screen (数字人大显示屏) for the TV in the point's room. ``?refresh=N``
+    sets the panel's refresh interval in seconds (default 60)."""
     point = _active_point(code)
-    return render(request, "points/screen.html", {**_screen_context(point), "qr_svg": qr_svg(point.qr_url).decode()})
+    try:
+        refresh = min(max(int(request.GET.get("refresh", 60)), 2), 3600)
+    except ValueError:
+        refresh = 60
+    context = {**_screen_context(point), "qr_svg": qr_svg(point.qr_url).decode(), "refresh": refresh}
+    return render(request, "points/screen.html", context)
 
 
 @cache_control(max_age=30)

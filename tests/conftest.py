@@ -36,6 +36,10 @@ class World:
     other_handler: object
 
 
+# Personas' people, by login name.
+NAMES = {"head": "陈立群", "deputy": "李晓梅", "grid": "吴敏", "outsider": "王建平"}
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     cache.clear()
@@ -48,12 +52,12 @@ def world(db):
     district = OrganisationFactory(name="测试区人大办", kind="district")
     street = OrganisationFactory(parent=district)
     other_street = OrganisationFactory()
-    point = PointFactory(organisation=street, code="byd")
-    other_point = PointFactory(organisation=other_street, code="other")
+    point = PointFactory(organisation=street, code="byd", name="比亚迪璧山园区人大代表活动点")
+    other_point = PointFactory(organisation=other_street, code="other", name="青山工业人大代表活动点")
 
     def person_at(p, username, group, role="member", kind="consultative"):
         user = UserFactory(username=username, groups=[group])
-        person = PersonFactory(user=user, kind=kind, name=username)
+        person = PersonFactory(user=user, kind=kind, name=NAMES[username])
         StationFactory(person=person, point=p, role=role)
         return user, person
 

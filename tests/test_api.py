@@ -175,7 +175,7 @@ class TestStaff:
         reception_days_generate()
         api.force_authenticate(world.outsider_deputy)
         people = api.get("/api/v1/people/").json()
-        assert {p["name"] for p in people["results"]} == {"outsider"}
+        assert {p["name"] for p in people["results"]} == {"王建平"}
         days = api.get("/api/v1/reception-days/").json()
         assert {d["point"] for d in days["results"]} == {"other"}
 

@@ -90,11 +90,11 @@ class TestPublicPages:
         world.point.save()
         PetitionFactory(point=world.point)
         body = client.get(f"/p/{world.point.code}/").content.decode()
-        for text in ("head", "点长", "扫码登记，代表受理", "每月15日集中接待", "下次接待日", world.point.submit_path):
+        for text in ("陈立群", "点长", "扫码登记，代表受理", "每月15日集中接待", "下次接待日", world.point.submit_path):
             assert text in body
 
     def test_no_private_phone_appears(self, client, world):
-        person = Person.objects.get(name="deputy")
+        person = Person.objects.get(name="李晓梅")
         person.phone = "13911112222"
         person.save()
         PetitionFactory(point=world.point, contact_phone="13733334444")

@@ -57,7 +57,7 @@ class TestReceptionDays:
     def test_roster_is_the_head_plus_members_in_turn_without_grid_workers(self, staffed):
         november = roster_for(staffed.point, dt.date(2026, 11, 1))
         december = roster_for(staffed.point, dt.date(2026, 12, 1))
-        assert november[0].name == "head" and len(november) == 3
+        assert november[0].name == "陈立群" and len(november) == 3
         assert all(p.kind != Person.Kind.GRID_WORKER for p in november + december)
         assert set(november[1:]) != set(december[1:])
 

@@ -153,7 +153,7 @@ class TestBoardsAndRecords:
         client.force_login(world.deputy)
         body = client.get("/scores/?period=month").content.decode()
         assert world.point.name in body and world.other_point.name not in body
-        assert "deputy" in body and "outsider" not in body
+        assert "李晓梅" in body and "王建平" not in body
 
     def test_a_deputy_sees_their_own_record_only(self, client, world):
         self.scored(world)
@@ -176,4 +176,4 @@ class TestBoardsAndRecords:
     def test_screen_shows_the_points_top(self, client, world):
         self.scored(world)
         panel = client.get(f"/p/{world.point.code}/screen/panel/").content.decode()
-        assert "履职积分" in panel and "deputy" in panel and "outsider" not in panel
+        assert "履职积分" in panel and "李晓梅" in panel and "王建平" not in panel

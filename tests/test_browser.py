@@ -1,0 +1,262 @@
+"""Journeys in real Chromium (Debian's package, driven by Playwright) against a live server.
+
+Run by ``make test`` when /usr/bin/chromium is present, and always in CI (which installs it).
+With UPDATE_SCREENSHOTS=1 the journeys also refresh the README's screenshots in docs/.
+"""
+
+import io
+import os
+import re
+import shutil
+import unicodedata
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from PIL import Image
+
+from petitions import services
+from petitions.models import Petition, Status
+from petitions.workflow import ENTERPRISE_ACTOR
+
+from .factories import PetitionFactory
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not os.path.exists(CHROMIUM) and not os.environ.get("REQUIRE_BROWSER"),
+        reason="needs Debian's chromium (apt-get install chromium fonts-noto-cjk); CI installs it",
+    ),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
+    # between browser steps are ordinary synchronous ones.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )  # fmt: skip
+        yield browser
+        browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture
+def phone(browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                                  has_touch=True, locale="zh-CN")  # fmt: skip
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def desktop(browser):
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
+
+
+def shot(page, name, full_page=True):
+    if os.environ.get("UPDATE_SCREENSHOTS"):
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
+
+
+def photo(tmp_path, size=(800, 600)) -> Path:
+    path = tmp_path / "现场照片.jpg"
+    Image.new("RGB", size, (180, 40, 40)).save(path, "JPEG")
+    return path
+
+
+def plain(text: str) -> str:
+    """PDF text without spaces, with the radical forms PDF extraction yields folded (⼈ → 人)."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+
+
+def login(page, live_server, username):
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "pw-for-tests-1")
+    page.click("input[type=submit]")
+    page.wait_for_url(re.compile(r"/admin/$"))
+
+
+def test_enterprise_files_a_request_from_the_qr_code_on_a_phone(phone, live_server, world, settings, tmp_path):
+    from playwright.sync_api import expect
+
+    from .test_points import decode_qr
+
+    settings.PUBLIC_BASE_URL = live_server.url
+    png = phone.request.get(f"{live_server.url}/p/{world.point.code}/qr.png").body()
+    url = decode_qr(png)
+    assert url == f"{live_server.url}/s/{world.point.qr_token}/"
+
+    phone.goto(url)
+    expect(phone.locator("h1")).to_have_text("我要反映诉求")
+    phone.select_option("#id_enterprise", label=world.enterprise.name)
+    phone.fill("#id_contact_name", "张经理")
+    phone.fill("#id_contact_phone", "139 1234 5678")
+    phone.select_option("#id_category", "transport")
+    phone.fill("#id_title", "园区早晚高峰通勤班车不足")
+    phone.fill("#id_content", "早上七点半到八点半之间班车太少，员工经常迟到，希望增开班次。")
+    phone.set_input_files("#id_attachments", str(photo(tmp_path)))
+    shot(phone, "1-phone-submission")
+    phone.click("button[type=submit]")
+
+    number = phone.get_by_test_id("tracking-number")
+    expect(number).to_have_text(re.compile(r"^BYD-\d{4}-\d{5}$"))
+    shot(phone, "2-phone-tracking")
+    petition = Petition.objects.get()
+    assert petition.attachments.count() == 1 and petition.contact_phone == "13912345678"
+
+    link = phone.get_by_test_id("secret-link").get_attribute("href")
+    phone.goto(link)
+    expect(phone.get_by_test_id("status")).to_have_text("已提交")
+    expect(phone.locator(".timeline")).to_contain_text("已提交")
+
+
+def test_deputy_accepts_and_dispatches_in_the_admin(desktop, live_server, world):
+    from playwright.sync_api import expect
+
+    petition = PetitionFactory(point=world.point, title="厂区道路破损影响货车通行")
+    login(desktop, live_server, "deputy")
+    desktop.goto(f"{live_server.url}/admin/petitions/petition/")
+    desktop.fill("#searchbar", petition.number)
+    desktop.press("#searchbar", "Enter")
+    desktop.click(f"text={petition.number}")
+    desktop.click("button[data-action=accept]")
+    expect(desktop.locator(".messagelist")).to_contain_text("受理：已完成")
+    shot(desktop, "3-admin-triage")
+    desktop.click("a[data-action=dispatch]")
+    desktop.select_option("#id_department", label=world.department.name)
+    desktop.click("input[type=submit]")
+    expect(desktop.locator(".messagelist")).to_contain_text("已完成")
+    petition.refresh_from_db()
+    assert petition.status == Status.DISPATCHED and petition.department == world.department
+
+
+def test_department_signs_and_replies_deputy_confirms_enterprise_rates(desktop, phone, live_server, world):
+    from playwright.sync_api import expect
+
+    petition = PetitionFactory(point=world.point, title="员工子女就近入学咨询")
+    services.petition_accept(petition=petition, actor=world.deputy)
+    services.petition_dispatch(petition=petition, actor=world.deputy, department=world.department)
+
+    login(desktop, live_server, "handler")
+    desktop.goto(f"{live_server.url}/admin/petitions/petition/{petition.pk}/change/")
+    expect(desktop.get_by_test_id("contact-phone")).to_have_text("138****1234")
+    desktop.click("button[data-action=sign]")
+    desktop.click("a[data-action=reply]")
+    desktop.fill("#id_result", "已协调就近学校接收，手续已办结。")
+    desktop.click("input[type=submit]")
+    expect(desktop.locator(".messagelist")).to_contain_text("已完成")
+
+    desktop.context.clear_cookies()
+    login(desktop, live_server, "deputy")
+    desktop.goto(f"{live_server.url}/admin/petitions/petition/{petition.pk}/do/confirm/")
+    desktop.click("input[type=submit]")
+    expect(desktop.locator(".messagelist")).to_contain_text("已完成")
+
+    phone.goto(live_server.url + petition.get_tracking_url())
+    expect(phone.get_by_test_id("status")).to_have_text("已关闭")
+    phone.check("input[name=satisfaction][value=satisfied]")
+    phone.fill("#id_comment", "办理及时，非常满意")
+    phone.click("text=提交评价")
+    expect(phone.locator(".alert-success")).to_contain_text("感谢您的评价")
+    petition.refresh_from_db()
+    assert petition.satisfaction == "satisfied" and petition.status == Status.CLOSED
+
+
+def test_office_prints_the_request_ledger_to_pdf(desktop, live_server, world):
+    from pypdf import PdfReader
+
+    petitions = [PetitionFactory(point=world.point, title=f"诉求事项{n}") for n in range(40)]
+    services.petition_accept(petition=petitions[0], actor=world.deputy)
+    services.petition_resolve_on_site(petition=petitions[0], actor=world.deputy, result="现场答复")
+    login(desktop, live_server, "office")
+    desktop.goto(f"{live_server.url}/ledgers/requests/?point={world.point.pk}&start=2000-01-01&end=2100-01-01")
+    shot(desktop, "4-ledger-print-view")
+    pdf = desktop.pdf(prefer_css_page_size=True, print_background=True)
+    reader = PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) >= 2
+    first = reader.pages[0]
+    assert float(first.mediabox.width) > float(first.mediabox.height)  # A4 landscape
+    pages = [plain(page.extract_text()) for page in reader.pages]
+    text = "".join(pages)
+    assert "企业诉求台账" in text and world.point.name in text
+    for petition in (petitions[0], petitions[-1]):
+        assert petition.number in text
+    assert "受理编号" in pages[1]  # the header repeats on page 2
+    assert "第1" in pages[0] and f"共{len(pages)}" in pages[0] and "第2" in pages[1]
+    assert "制表人" in text
+    assert "工作人员登录" not in text and "退出登录" not in text  # none of the site's chrome
+
+
+def test_display_screen_renders_and_refreshes(desktop, live_server, world):
+    from playwright.sync_api import expect
+
+    petition = PetitionFactory(point=world.point, title="充电桩用电增容")
+    services.petition_accept(petition=petition, actor=world.deputy)
+    services.petition_resolve_on_site(petition=petition, actor=world.deputy, result="已协调供电公司")
+    desktop.set_viewport_size({"width": 1920, "height": 1080})
+    desktop.goto(f"{live_server.url}/p/{world.point.code}/screen/?refresh=2")
+    expect(desktop.locator(".screen-head h1")).to_have_text(world.point.name)
+    expect(desktop.locator(".screen-resolved")).to_contain_text("充电桩用电增容")
+    expect(desktop.locator("#screen-clock")).not_to_be_empty()
+    expect(desktop.locator("#screen-panel")).to_have_attribute("data-refreshed", re.compile(r"^\d{4}-"), timeout=10000)
+    expect(desktop.locator(".screen-figures")).to_be_visible()
+    shot(desktop, "5-display-screen", full_page=False)
+
+
+def test_statistics_page(desktop, live_server, world):
+    from playwright.sync_api import expect
+
+    for category in ("transport", "transport", "policy", "labour"):
+        PetitionFactory(point=world.point, category=category)
+    login(desktop, live_server, "office")
+    desktop.goto(f"{live_server.url}/statistics/")
+    expect(desktop.get_by_test_id("received")).to_have_text("4")
+    expect(desktop.locator("svg.bars").first).to_be_visible()
+    shot(desktop, "6-statistics")
+
+
+def test_bad_input_shows_chinese_errors_and_keeps_what_was_typed(phone, live_server, world, settings, tmp_path):
+    from playwright.sync_api import expect
+
+    settings.PETITION_MAX_ATTACHMENT_BYTES = 50 * 1024
+    phone.goto(f"{live_server.url}/s/{world.point.qr_token}/")
+    phone.click("button[type=submit]")
+    expect(phone.locator(".alert-danger")).to_contain_text("请修改标出的内容")
+    expect(phone.locator("#id_title")).to_have_class(re.compile("is-invalid"))
+    assert Petition.objects.count() == 0
+
+    phone.select_option("#id_enterprise", label=world.enterprise.name)
+    phone.fill("#id_contact_name", "张经理")
+    phone.fill("#id_contact_phone", "13912345678")
+    phone.select_option("#id_category", "policy")
+    phone.fill("#id_title", "技改补贴申报咨询")
+    phone.fill("#id_content", "想了解今年技改补贴的申报条件。")
+    big = tmp_path / "大照片.png"
+    Image.frombytes("RGB", (400, 400), os.urandom(400 * 400 * 3)).save(big, "PNG")
+    phone.set_input_files("#id_attachments", str(big))
+    phone.click("button[type=submit]")
+    expect(phone.locator("body")).to_contain_text("大于 50.0 KB")
+    expect(phone.locator("#id_title")).to_have_value("技改补贴申报咨询")
+    expect(phone.locator("#id_contact_name")).to_have_value("张经理")
+    assert Petition.objects.count() == 0
+    assert ENTERPRISE_ACTOR and django_settings.LANGUAGE_CODE == "zh-hans"
