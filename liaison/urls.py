@@ -4,9 +4,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from liaison.core.auth import ThrottledAdminAuthenticationForm, ThrottledAuthenticationForm
+from liaison.core.health import health
 from petitions.statistics_views import statistics_view
 from points import views as point_views
 
+admin.site.login_form = ThrottledAdminAuthenticationForm
 admin.site.site_header = _("Deputy liaison points on the industry chain")
 admin.site.site_title = _("Liaison points administration")
 admin.site.index_title = _("Work desk")
@@ -18,7 +21,8 @@ urlpatterns = [
     path("api/v1/", include("liaison.api_urls")),
     path("ledgers/", include("liaison.core.ledger_urls")),
     path("statistics/", statistics_view, name="statistics"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", auth_views.LoginView.as_view(authentication_form=ThrottledAuthenticationForm), name="login"),
+    path("healthz", health, name="health"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("petitions.urls")),
     path("", include("points.urls")),

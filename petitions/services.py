@@ -14,6 +14,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from deputies.models import Person, Station
+from liaison.core.notifications import notify_user
 from liaison.core.workdays import add_workdays
 
 from .models import Attachment, Department, Petition, PetitionCounter, PetitionEvent, Satisfaction, Status
@@ -92,6 +94,8 @@ def petition_submit(*, petition: Petition, actor, uploads=(), submission_key=Non
                 created_at=now,
                 **_actor_fields(actor),
             )
+            # Recorded with the request, sent after commit: a broker outage delays, never loses, them.
+            _notify_new_request(petition, now)
     except IntegrityError:
         # A concurrent duplicate of the same submission won the race: return its request.
         if submission_key:
@@ -100,6 +104,25 @@ def petition_submit(*, petition: Petition, actor, uploads=(), submission_key=Non
                 return existing, False
         raise
     return petition, True
+
+
+def _notify_new_request(petition: Petition, now) -> None:
+    """Tell the point's head and deputies (in the work desk, and by e-mail) that a request came in."""
+    stations = (
+        Station.objects.current(_today(now))
+        .filter(point=petition.point_id, person__user__isnull=False, person__user__is_active=True)
+        .exclude(person__kind=Person.Kind.GRID_WORKER)
+        .select_related("person__user")
+    )
+    for station in stations:
+        notify_user(
+            station.person.user,
+            key=f"new-request:{petition.pk}:{station.person.user_id}",
+            template="new_request",
+            context={"petition": petition, "person": station.person},
+            link=f"/admin/petitions/petition/{petition.pk}/change/",
+            now=now,
+        )
 
 
 def _transition(

@@ -52,23 +52,35 @@ def browser():
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
-@pytest.fixture
-def phone(browser):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
-                                  has_touch=True, locale="zh-CN")  # fmt: skip
+def open_page(browser, **options):
+    """A page that records what the Content-Security-Policy blocked; the test fails on any."""
+    context = browser.new_context(locale="zh-CN", **options)
     page = context.new_page()
     page.set_default_timeout(15000)
+    page.csp_violations = []
+    page.on(
+        "console",
+        lambda m: "Content Security Policy" in m.text and page.csp_violations.append(m.text),
+    )
+    return context, page
+
+
+@pytest.fixture
+def phone(browser):
+    context, page = open_page(
+        browser, viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True
+    )
     yield page
     context.close()
+    assert page.csp_violations == []
 
 
 @pytest.fixture
 def desktop(browser):
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(15000)
+    context, page = open_page(browser, viewport={"width": 1366, "height": 900})
     yield page
     context.close()
+    assert page.csp_violations == []
 
 
 def shot(page, name, full_page=True):
@@ -260,3 +272,11 @@ def test_bad_input_shows_chinese_errors_and_keeps_what_was_typed(phone, live_ser
     expect(phone.locator("#id_contact_name")).to_have_value("张经理")
     assert Petition.objects.count() == 0
     assert ENTERPRISE_ACTOR and django_settings.LANGUAGE_CODE == "zh-hans"
+
+
+def test_api_docs_work_under_the_content_security_policy(desktop, live_server, world):
+    from playwright.sync_api import expect
+
+    desktop.goto(f"{live_server.url}/api/v1/docs/")
+    expect(desktop.locator(".swagger-ui .opblock").first).to_be_visible()
+    expect(desktop.locator(".swagger-ui")).to_contain_text("/api/v1/public/requests/")

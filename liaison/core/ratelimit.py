@@ -28,6 +28,14 @@ def allow(key: str, limit: int, window: int = 3600) -> bool:
         return True
 
 
+def count(key: str, window: int = 3600) -> int:
+    """Hits counted for ``key`` in the current window (0 if the cache cannot be reached)."""
+    try:
+        return cache.get(f"rl:{key}:{int(time.time() // window)}", 0)
+    except Exception:  # noqa: BLE001 — same reasoning as allow()
+        return 0
+
+
 def client_ip(request) -> str:
     """The client's address; behind ``NUM_PROXIES`` trusted proxies, taken from X-Forwarded-For."""
     proxies = settings.NUM_PROXIES
