@@ -26,7 +26,6 @@ from points.models import LiaisonPoint
 from .models import OPEN_STATUSES, Petition, PetitionEvent, Status
 
 log = logging.getLogger(__name__)
-BATCH = 1000
 
 
 def workdays_before(today: dt.date, days: int) -> dt.date:
@@ -87,7 +86,7 @@ def escalate_batch(level: int, threshold: dt.date, now) -> int:
             Petition.objects.filter(status__in=OPEN_STATUSES, due_date__lt=threshold, escalation_level__lt=level)
             .select_for_update(skip_locked=True)
             .order_by("id")
-            .values_list("id", flat=True)[:BATCH]
+            .values_list("id", flat=True)[: settings.ESCALATION_BATCH]
         )
         if not ids:
             return 0

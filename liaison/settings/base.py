@@ -273,3 +273,4 @@ SPECTACULAR_SETTINGS = {
         "ReceptionDayStatusEnum": "deputies.models.ReceptionDay.Status",
     },
 }
+ESCALATION_BATCH = env_int("ESCALATION_BATCH", 1000, minimum=1)  # requests claimed per transaction
