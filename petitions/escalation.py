@@ -2,7 +2,7 @@
 
 The scan is set-based: for each level it claims a bounded batch of rows with one locking
 SELECT (skipping rows another worker holds), raises their level with one UPDATE, and writes
-their timeline rows and notifications in bulk — never one query per request for the selection.
+their timeline rows, recipients and notifications in bulk — a fixed number of queries per batch.
 A request jumps straight to the highest level its lateness has reached; each level is
 recorded once because ``escalation_level`` only grows.
 """
@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from deputies.models import Station
-from liaison.core.notifications import notify_user
+from liaison.core.notifications import notify_bulk, notify_user, ref, user_channels
 from liaison.core.workdays import WorkCalendar
 from points.models import LiaisonPoint
 
@@ -54,29 +54,41 @@ LEVEL_LABELS = {
 }
 
 
-def _recipients(petition: Petition, level: int, memo: dict) -> list:
-    """Level 1: the department's handlers (or the handling deputy before dispatch) and the
-    point head; level 2: the street working committee; level 3: the district office.
-    ``memo`` keeps one query per distinct answer within a batch."""
-    key = (level, petition.point_id, petition.department_id, petition.deputy_id)
-    if key not in memo:
-        User = get_user_model()
-        if level == 1:
-            q = Q(
-                person__stations__point=petition.point_id,
-                person__stations__role=Station.Role.HEAD,
-                person__stations__until__isnull=True,
-            )
-            if petition.department_id:
-                q |= Q(departments=petition.department_id)
-            elif petition.deputy_id:
-                q |= Q(person=petition.deputy_id)
-        elif level == 2:
-            q = Q(organisations=petition.point.organisation_id)
-        else:
-            q = Q(organisations=petition.point.organisation.parent_id)
-        memo[key] = list(User.objects.filter(q, is_active=True).distinct())
-    return memo[key]
+def _recipients(rows: list[dict], level: int) -> dict[int, list[tuple[int, str]]]:
+    """(user id, e-mail) to notify for each request of a batch, with a few set-based queries:
+    level 1 the point heads and the department's handlers (or the handling deputy before
+    dispatch), level 2 the street working committee, level 3 the district office above it."""
+    User = get_user_model()
+    active = User.objects.filter(is_active=True)
+    found: dict[int, list[tuple[int, str]]] = {}
+    if level == 1:
+        heads, handlers, deputies = {}, {}, {}
+        points = {r["point_id"] for r in rows}
+        for point_id, user_id, email in (
+            Station.objects.current()
+            .filter(point_id__in=points, role=Station.Role.HEAD, person__user__in=active)
+            .values_list("point_id", "person__user_id", "person__user__email")
+        ):
+            heads.setdefault(point_id, []).append((user_id, email))
+        departments = {r["department_id"] for r in rows if r["department_id"]}
+        for department_id, user_id, email in active.filter(departments__in=departments).values_list(
+            "departments", "pk", "email"
+        ):
+            handlers.setdefault(department_id, []).append((user_id, email))
+        people = {r["deputy_id"] for r in rows if r["deputy_id"] and not r["department_id"]}
+        for person_id, user_id, email in active.filter(person__in=people).values_list("person", "pk", "email"):
+            deputies[person_id] = [(user_id, email)]
+        for r in rows:
+            own = handlers.get(r["department_id"], []) if r["department_id"] else deputies.get(r["deputy_id"], [])
+            found[r["id"]] = sorted(set(heads.get(r["point_id"], []) + own))
+        return found
+    column = "point__organisation_id" if level == 2 else "point__organisation__parent_id"
+    staff = {}
+    for organisation_id, user_id, email in active.filter(organisations__in={r[column] for r in rows}).values_list(
+        "organisations", "pk", "email"
+    ):
+        staff.setdefault(organisation_id, []).append((user_id, email))
+    return {r["id"]: staff.get(r[column], []) for r in rows}
 
 
 def escalate_batch(level: int, threshold: dt.date, now) -> int:
@@ -91,34 +103,47 @@ def escalate_batch(level: int, threshold: dt.date, now) -> int:
         if not ids:
             return 0
         Petition.objects.filter(id__in=ids).update(escalation_level=level)
-        label = _(LEVEL_LABELS[level])
-        rows = Petition.objects.filter(id__in=ids).values_list("id", "status")
+        label = LEVEL_LABELS[level]
+        rows = list(
+            Petition.objects.filter(id__in=ids).values(
+                "id", "status", "point_id", "department_id", "deputy_id",
+                "point__organisation_id", "point__organisation__parent_id",
+            )
+        )  # fmt: skip
         PetitionEvent.objects.bulk_create(
             [
                 PetitionEvent(
-                    petition_id=pk,
+                    petition_id=r["id"],
                     action=PetitionEvent.Action.ESCALATE,
-                    from_status=status,
-                    to_status=status,
+                    from_status=r["status"],
+                    to_status=r["status"],
                     actor_label=_("system"),
-                    text=_("Level %(level)d: %(label)s") % {"level": level, "label": label},
                     public=False,
                     created_at=now,
+                    text=_("Level %(level)d: %(label)s") % {"level": level, "label": _(label)},
                 )  # fmt: skip
-                for pk, status in rows
-            ]
+                for r in rows
+            ],
+            batch_size=2000,
         )
-        memo = {}
-        for petition in Petition.objects.filter(id__in=ids).select_related("point__organisation"):
-            for user in _recipients(petition, level, memo):
-                notify_user(
-                    user,
-                    key=f"escalation:{petition.pk}:{level}:{user.pk}",
-                    template="escalation",
-                    context={"petition": petition, "level": level, "label": label},
-                    link=f"/admin/petitions/petition/{petition.pk}/change/",
-                    now=now,
-                )
+        recipients = _recipients(rows, level)
+        notify_bulk(
+            [
+                {
+                    "key": f"escalation:{r['id']}:{level}:{user_id}:{channel}",
+                    "context": {"petition": ref(Petition, r["id"]), "level": level, "label": label},
+                    "channel": channel,
+                    "user_id": user_id,
+                    "address": address,
+                    "link": f"/admin/petitions/petition/{r['id']}/change/",
+                }
+                for r in rows
+                for user_id, email in recipients[r["id"]]
+                for channel, address in user_channels(email)
+            ],
+            template="escalation",
+            now=now,
+        )
     return len(ids)
 
 

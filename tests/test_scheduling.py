@@ -198,8 +198,9 @@ class TestDigestAndDelivery:
         assert weekly_digest_scan(now=at(2026, 11, 23, 8, 30)) >= 1
         assert weekly_digest_scan(now=at(2026, 11, 25)) == 0
         assert weekly_digest_scan(now=at(2026, 11, 30, 9)) >= 1
+        notifications.deliver_due(now=at(2026, 11, 30, 9, 5))
         digest = Notification.objects.filter(template="weekly_digest", user=world.head).order_by("created_at").first()
-        assert "未办结" in digest.body or "待办" in digest.body
+        assert "待办 1 件" in digest.body and digest.subject.startswith(world.point.name)
 
     def test_email_sent_once_and_failures_retried_with_backoff(self, world, settings):
         world.head.email = "head@example.cn"

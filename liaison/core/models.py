@@ -58,8 +58,11 @@ class Notification(models.Model):
     )
     address = models.CharField(_("address"), max_length=200, blank=True, help_text=_("E-mail address or phone number."))
     template = models.CharField(_("message"), max_length=60)
-    subject = models.CharField(_("subject"), max_length=200)
-    body = models.TextField(_("text"))
+    # Rendered when sent, in the portal's language, from the template set and this context
+    # (plain values, and models by reference) — so recording a message stays a cheap insert.
+    context = models.JSONField(default=dict)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("text"), blank=True)
     html = models.TextField(blank=True)
     link = models.CharField(_("link"), max_length=300, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)

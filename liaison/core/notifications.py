@@ -1,19 +1,22 @@
 """Outgoing messages: recorded first (one row per recipient, channel and occasion), sent after.
 
-``notify`` renders the message from its template set in the recipient's language and creates
-the row once for its key; sending happens after the surrounding transaction commits, through a
-Celery task, and again from the periodic ``deliver_due`` scan for anything still pending (the
-broker was down, a channel failed). A missing template raises: nothing is silently skipped.
+``notify`` records one message once for its key and queues it after the surrounding transaction
+commits; ``notify_bulk`` records many with one insert and leaves them to the periodic
+``deliver_due`` scan, which also retries failures and sends whatever was queued while the
+broker was down. Messages are rendered when sent, from their template set (subject, text, HTML)
+in the portal's language. A missing template raises when the message is recorded: nothing is
+silently skipped.
 """
 
 import datetime as dt
 import logging
 
+from django.apps import apps
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import F
-from django.template.loader import render_to_string
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 
@@ -23,6 +26,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 LEASE = dt.timedelta(minutes=10)  # a send claimed but not finished by then is tried again
+PARTS = ("subject.txt", "body.txt", "body.html")
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -30,60 +34,103 @@ def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(minutes=min(2 ** max(attempts - 1, 0), 120))
 
 
-def render(template: str, context: dict, language: str | None = None) -> tuple[str, str, str]:
-    with translation.override(language or settings.LANGUAGE_CODE):
-        subject = render_to_string(f"notifications/{template}/subject.txt", context).strip()
-        body = render_to_string(f"notifications/{template}/body.txt", context).strip()
-        html = render_to_string(f"notifications/{template}/body.html", context).strip()
-    return " ".join(subject.split()), body, html
+def check_template(template: str) -> None:
+    """Raise TemplateDoesNotExist unless the message's whole template set exists."""
+    for part in PARTS:
+        get_template(f"notifications/{template}/{part}")
+
+
+def freeze(context: dict) -> dict:
+    """Context for storage: model instances become references, the rest must be JSON."""
+    return {
+        key: {"__model__": value._meta.label_lower, "pk": value.pk} if isinstance(value, models.Model) else value
+        for key, value in context.items()
+    }
+
+
+def ref(model, pk) -> dict:
+    """A stored reference to a row, for contexts built without loading it."""
+    return {"__model__": model._meta.label_lower, "pk": pk}
+
+
+def thaw(context: dict) -> dict:
+    out = {}
+    for key, value in context.items():
+        if isinstance(value, dict) and "__model__" in value:
+            model = apps.get_model(value["__model__"])
+            value = model._default_manager.filter(pk=value["pk"]).first()
+        out[key] = value
+    return out
+
+
+def render(notification: Notification) -> tuple[str, str, str]:
+    context = {**thaw(notification.context), "link": notification.link}
+    with translation.override(settings.LANGUAGE_CODE):
+        subject, body, html = (
+            render_to_string(f"notifications/{notification.template}/{part}", context).strip() for part in PARTS
+        )
+    return " ".join(subject.split())[:200], body, html
+
+
+def _row(*, key, template, context, channel, user=None, user_id=None, address="", link="", now=None):
+    return Notification(
+        key=key,
+        template=template,
+        context=freeze(context),
+        channel=channel,
+        user=user,
+        user_id=user_id if user is None else user.pk,
+        address=address,
+        link=link,
+        next_attempt_at=now or timezone.now(),
+    )
 
 
 def notify(*, key: str, template: str, context: dict, channel: str, user=None, address="", link="", now=None):
-    """Record one message for one recipient on one channel, once per ``key``. Returns the row
-    if it was created now, else None. Safe to call again for the same occasion."""
+    """Record one message for one recipient on one channel, once per ``key``, and queue it
+    after commit. Returns the row if it was created now, else None. Safe to call again."""
+    check_template(template)
     if Notification.objects.filter(key=key).exists():
         return None
-    # Accounts carry no language preference yet: messages go out in the portal's language.
-    subject, body, html = render(template, {**context, "link": link})
-    notification, created = Notification.objects.get_or_create(
-        key=key,
-        defaults={
-            "template": template,
-            "channel": channel,
-            "user": user,
-            "address": address,
-            "subject": subject[:200],
-            "body": body,
-            "html": html,
-            "link": link,
-            "next_attempt_at": now or timezone.now(),
-        },
-    )
+    row = _row(key=key, template=template, context=context, channel=channel, user=user, address=address, link=link,
+               now=now)  # fmt: skip
+    fields = {f.attname: getattr(row, f.attname) for f in Notification._meta.concrete_fields if f.attname != "id"}
+    notification, created = Notification.objects.get_or_create(key=key, defaults=fields)
     if not created:
         return None
     transaction.on_commit(lambda: queue(notification.pk))
     return notification
 
 
+def user_channels(email: str) -> list[tuple[str, str]]:
+    """(channel, address) for a user: in the work desk always, by e-mail where there is one."""
+    return [("in_app", ""), *([("email", email)] if email else [])]
+
+
 def notify_user(user, *, key: str, template: str, context: dict, link="", now=None) -> list:
-    """In the work desk always, and by e-mail where the user has an address."""
     created = [
-        notify(key=f"{key}:in_app", template=template, context=context, channel="in_app", user=user, link=link, now=now)
+        notify(
+            key=f"{key}:{channel}",
+            template=template,
+            context=context,
+            channel=channel,
+            user=user,
+            address=address,
+            link=link,
+            now=now,
+        )  # fmt: skip
+        for channel, address in user_channels(user.email)
     ]
-    if user.email:
-        created.append(
-            notify(
-                key=f"{key}:email",
-                template=template,
-                context=context,
-                channel="email",
-                user=user,
-                address=user.email,
-                link=link,
-                now=now,
-            )  # fmt: skip
-        )
     return [n for n in created if n]
+
+
+def notify_bulk(items: list[dict], *, template: str, now=None) -> int:
+    """Record many messages with one insert (existing keys are skipped); the periodic scan
+    sends them. Each item has key, context, channel, user_id, address and link."""
+    check_template(template)
+    rows = [_row(template=template, now=now, **item) for item in items]
+    created = Notification.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
+    return len(created)
 
 
 def queue(pk: int) -> None:
@@ -107,12 +154,12 @@ def _send(notification: Notification) -> None:
         )
     elif notification.channel == Notification.Channel.SMS:
         import_string(settings.SMS_BACKEND)().send(notification.address, f"{notification.subject}：{notification.body}")
-    # In-app messages are delivered by existing: the work desk lists them.
+    # In-app messages are delivered by being rendered: the work desk lists them.
 
 
 def deliver(pk: int, now=None) -> bool:
-    """Send one pending message. Claims it with a conditional update, so two workers never
-    send the same row; True if this call sent it."""
+    """Render and send one pending message. Claims it with a conditional update, so two workers
+    never send the same row; True if this call sent it."""
     now = now or timezone.now()
     claimed = Notification.objects.filter(
         pk=pk, status__in=[Notification.Status.PENDING, Notification.Status.SENDING], next_attempt_at__lte=now
@@ -121,6 +168,7 @@ def deliver(pk: int, now=None) -> bool:
         return False
     notification = Notification.objects.get(pk=pk)
     try:
+        notification.subject, notification.body, notification.html = render(notification)
         _send(notification)
     except Exception as exc:  # noqa: BLE001 — any channel failure is recorded and retried
         failed = notification.attempts >= MAX_ATTEMPTS
@@ -131,18 +179,28 @@ def deliver(pk: int, now=None) -> bool:
         )
         log.warning("notification %s failed (attempt %s): %s", pk, notification.attempts, exc)
         return False
-    Notification.objects.filter(pk=pk).update(status=Notification.Status.SENT, sent_at=now, last_error="")
+    Notification.objects.filter(pk=pk).update(
+        status=Notification.Status.SENT, sent_at=now, last_error="",
+        subject=notification.subject, body=notification.body, html=notification.html,
+    )  # fmt: skip
     return True
 
 
-def deliver_due(now=None, batch: int = 200) -> int:
-    """Send every message whose time has come; returns how many were sent. Re-runnable."""
+def deliver_due(now=None, batch: int = 500) -> int:
+    """Send every message whose time has come, batch after batch; returns how many were sent."""
     now = now or timezone.now()
-    ids = list(
-        Notification.objects.filter(
-            status__in=[Notification.Status.PENDING, Notification.Status.SENDING], next_attempt_at__lte=now
+    sent = 0
+    while True:
+        ids = list(
+            Notification.objects.filter(
+                status__in=[Notification.Status.PENDING, Notification.Status.SENDING], next_attempt_at__lte=now
+            )
+            .order_by("next_attempt_at", "id")
+            .values_list("pk", flat=True)[:batch]
         )
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:batch]
-    )
-    return sum(deliver(pk, now=now) for pk in ids)
+        if not ids:
+            return sent
+        results = [deliver(pk, now=now) for pk in ids]
+        sent += sum(results)
+        if not any(results):  # all failed or claimed elsewhere: try again on the next run
+            return sent
