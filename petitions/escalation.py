@@ -189,7 +189,7 @@ def weekly_digest_scan(*, now=None) -> int:
                 key=f"digest:{station.point_id}:{station.person_id}:{year}-W{week:02d}",
                 template="weekly_digest",
                 context={"point": station.point, "person": station.person, "figures": numbers, "week": week},
-                link=f"/admin/petitions/petition/?point__id__exact={station.point_id}",
+                link=f"/admin/petitions/petition/?point={station.point_id}",
                 now=now,
             )
         )

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from deputies.models import Person, Station
-from liaison.core.notifications import notify_user
+from liaison.core.notifications import notify_bulk, ref, user_channels
 from liaison.core.workdays import add_workdays
 
 from .models import Attachment, Department, Petition, PetitionCounter, PetitionEvent, Satisfaction, Status
@@ -45,10 +45,12 @@ def _today(now: dt.datetime) -> dt.date:
 
 def _next_number(point, now) -> str:
     year = _today(now).year
-    PetitionCounter.objects.get_or_create(point=point, year=year)
+    counter = PetitionCounter.objects.filter(point=point, year=year)
     # The UPDATE takes the row lock until commit, so concurrent submissions queue here.
-    PetitionCounter.objects.filter(point=point, year=year).update(last=F("last") + 1)
-    last = PetitionCounter.objects.get(point=point, year=year).last
+    if not counter.update(last=F("last") + 1):
+        PetitionCounter.objects.get_or_create(point=point, year=year)  # the year's first request
+        counter.update(last=F("last") + 1)
+    last = counter.values_list("last", flat=True).get()
     return f"{point.code.upper()}-{year}-{last:05d}"
 
 
@@ -108,21 +110,29 @@ def petition_submit(*, petition: Petition, actor, uploads=(), submission_key=Non
 
 def _notify_new_request(petition: Petition, now) -> None:
     """Tell the point's head and deputies (in the work desk, and by e-mail) that a request came in."""
-    stations = (
+    people = (
         Station.objects.current(_today(now))
         .filter(point=petition.point_id, person__user__isnull=False, person__user__is_active=True)
         .exclude(person__kind=Person.Kind.GRID_WORKER)
-        .select_related("person__user")
+        .values_list("person_id", "person__user_id", "person__user__email")
     )
-    for station in stations:
-        notify_user(
-            station.person.user,
-            key=f"new-request:{petition.pk}:{station.person.user_id}",
-            template="new_request",
-            context={"petition": petition, "person": station.person},
-            link=f"/admin/petitions/petition/{petition.pk}/change/",
-            now=now,
-        )
+    # One insert for all of them; the minute-by-minute delivery scan sends them.
+    notify_bulk(
+        [
+            {
+                "key": f"new-request:{petition.pk}:{user_id}:{channel}",
+                "context": {"petition": petition, "person": ref(Person, person_id)},
+                "channel": channel,
+                "user_id": user_id,
+                "address": address,
+                "link": f"/admin/petitions/petition/{petition.pk}/change/",
+            }
+            for person_id, user_id, email in people
+            for channel, address in user_channels(email)
+        ],
+        template="new_request",
+        now=now,
+    )
 
 
 def _transition(

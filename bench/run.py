@@ -1,0 +1,343 @@
+"""Build a province-sized data set in PostgreSQL and measure the portal on it.
+
+    .venv/bin/python bench/run.py [--scale 1.0] [--reuse] [--only NAME]
+
+Prints one line per figure; docs/performance.md records a run and the targets.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import resource
+import statistics as stats
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/liaison_bench")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+ENV = {
+    "DJANGO_SETTINGS_MODULE": "liaison.settings.prod",
+    "SECRET_KEY": "bench-" + "k" * 50,
+    "ALLOWED_HOSTS": "127.0.0.1,testserver,localhost",
+    "SECURE_SSL_REDIRECT": "false",
+    "DATABASE_URL": DB_URL,
+    "REDIS_URL": REDIS_URL,
+    "PETITION_RATE_PER_CLIENT": "100000000",
+    "PETITION_RATE_PER_POINT": "100000000",
+    "LOG_LEVEL": "ERROR",
+    "VAR_DIR": str(ROOT / "var" / "bench"),
+}
+os.environ.update(ENV)
+TABLES = [
+    "points_industrychain", "points_chainsegment", "points_organisation", "points_enterprise", "points_liaisonpoint",
+    "auth_user", "deputies_person", "deputies_station", "petitions_department", "petitions_petition",
+    "petitions_petitionevent",
+]  # fmt: skip
+
+
+def say(name, value, target=""):
+    print(f"{name:<58} {value:>22}   {target}", flush=True)
+
+
+def timed(fn, repeat=5):
+    """Median wall time in ms of ``repeat`` calls after one warm-up."""
+    fn()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return stats.median(times)
+
+
+def create_database(reuse: bool) -> bool:
+    import psycopg
+
+    base, name = DB_URL.rsplit("/", 1)
+    with psycopg.connect(base.replace("postgres://", "postgresql://") + "/postgres", autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists and reuse:
+            return False
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return True
+
+
+def generate(scale: float):
+    import django
+    import psycopg
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+    sql = (ROOT / "bench" / "generate.sql").read_text().replace(":scale", repr(scale))
+    start = time.perf_counter()
+    with psycopg.connect(DB_URL.replace("postgres://", "postgresql://")) as conn:
+        conn.execute(sql)
+        for table in TABLES:
+            conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+        conn.commit()
+        conn.autocommit = True
+        conn.execute("VACUUM ANALYZE")
+        counts = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES[4:]}  # noqa: S608
+    say("generate: data set built (s)", f"{time.perf_counter() - start:.0f}")
+    for table, count in counts.items():
+        say(f"  rows in {table}", f"{count:,}")
+
+
+def measure_pages():
+    import django
+
+    django.setup()
+    from django.contrib.auth.models import Group, User
+    from django.db import connection
+    from django.test import Client
+
+    from liaison.core import roles
+    from petitions.models import Petition
+
+    client = Client()
+
+    def queries(url):
+        count = [0]
+
+        def counter(execute, sql, params, many, context):
+            count[0] += 1
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(counter):
+            assert client.get(url).status_code == 200
+        return count[0]
+
+    roles.sync_groups()
+    office = User.objects.get(username="u5062")  # staff of 区人大办1 (district 12)
+    office.groups.add(Group.objects.get(name=roles.OFFICE_STAFF))
+    head = User.objects.get(username="u1")  # head of point 1
+    head.groups.add(Group.objects.get(name=roles.POINT_HEAD))
+    for who, user in (("office staff (district)", office), ("point head", head)):
+        client.force_login(user)
+        for label, url in (
+            ("admin change list", "/admin/petitions/petition/"),
+            ("admin change list, overdue filter", "/admin/petitions/petition/?deadline=overdue"),
+            ("API request list", "/api/v1/requests/"),
+        ):
+            count = queries(url)
+            say(f"{label} as {who} (ms / queries)", f"{timed(lambda url=url: client.get(url)):.0f} / {count}",
+                "target < 150 ms, ≤ 12")  # fmt: skip
+    url = Petition.objects.order_by("-id").first().get_tracking_url()
+    client.logout()
+    count = queries(url)
+    say("tracking page (ms / queries)", f"{timed(lambda: client.get(url)):.0f} / {count}", "target < 150 ms, ≤ 12")
+    panel = "/p/p1/screen/panel/"
+    client.get(panel)
+    per_hit = timed(lambda: [client.get(panel) for _ in range(50)], repeat=3) / 50
+    say("display screen panel, cached (ms per hit)", f"{per_hit:.1f}", "target < 20 ms")
+
+
+def measure_statistics():
+    import datetime as dt
+
+    import django
+
+    django.setup()
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from petitions.selectors import statistics
+    from points.models import LiaisonPoint
+
+    cache.clear()
+    points = LiaisonPoint.objects.filter(organisation__parent_id=12)
+    year = timezone.localdate().year - 1
+    figures = {}
+
+    def run():
+        figures.update(statistics(points, dt.date(year, 1, 1), dt.date(year, 12, 31)))
+
+    ms = timed(run, repeat=3)
+    say(f"statistics, one district ({points.count()} points), {year} (ms)", f"{ms:.0f}", "target < 500 ms")
+    say("  requests in it", f"{figures['totals']['received']:,}")
+    points = LiaisonPoint.objects.filter(organisation__parent__parent_id=2)
+    ms = timed(run, repeat=3)
+    say(f"statistics, one city ({points.count()} points), {year} (ms)", f"{ms:.0f}")
+
+
+def measure_escalation():
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.utils import timezone
+
+    from liaison.core.models import Notification
+    from petitions.escalation import escalation_scan, level_thresholds
+    from petitions.models import OPEN_STATUSES, Petition, PetitionEvent
+
+    Petition.objects.update(escalation_level=0)
+    PetitionEvent.objects.filter(action="escalate").delete()
+    Notification.objects.all().delete()
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE petitions_petition")
+    overdue = Petition.objects.overdue().count()
+    start = time.perf_counter()
+    raised = escalation_scan()
+    seconds = time.perf_counter() - start
+    say(
+        f"escalation scan, {overdue:,} overdue among {Petition.objects.count():,} (s)",
+        f"{seconds:.1f}",
+        "target < 20 s",
+    )
+    say("  raised per level", json.dumps(raised))
+    # The row-by-row definition: every open request's level from its due date alone.
+    thresholds = sorted(level_thresholds(timezone.localdate()).items(), reverse=True)
+    mismatches = 0
+    for _pk, due, level in (
+        Petition.objects.filter(status__in=OPEN_STATUSES, due_date__isnull=False)
+        .values_list("pk", "due_date", "escalation_level")
+        .iterator(chunk_size=20000)
+    ):
+        expected = next((lvl for lvl, limit in thresholds if due < limit), 0)
+        mismatches += expected != level
+    say("  rows differing from the row-by-row definition", mismatches, "target 0")
+    say("  timeline rows / notifications written",
+        f"{PetitionEvent.objects.filter(action='escalate').count():,} / {Notification.objects.count():,}")  # fmt: skip
+    start = time.perf_counter()
+    again = escalation_scan()
+    say("  second run (s, raised)", f"{time.perf_counter() - start:.1f}, {sum(again.values())}", "target 0 raised")
+
+
+EXPORT = """
+import os, sys, time, resource, datetime as dt
+sys.path.insert(0, {root!r})
+import django; django.setup()
+from liaison.core.ledger import REGISTRY, csv_response, xlsx_response
+from points.models import LiaisonPoint
+points = LiaisonPoint.objects.filter(organisation__parent__parent_id__in=[2, 3])
+ledger = REGISTRY["requests"]
+start, end = dt.date(2000, 1, 1), dt.date(2100, 1, 1)
+rows = sum(1 for _ in ledger.rows(points, start, end))
+t = time.perf_counter()
+response = {call}
+size = sum(len(chunk) for chunk in response.streaming_content)
+print(rows, time.perf_counter() - t, size, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+
+
+def measure_export():
+    for fmt, call in (
+        ("xlsx", 'xlsx_response(ledger, ledger.rows(points, start, end), "bench", "bench")'),
+        ("csv", 'csv_response(ledger, ledger.rows(points, start, end), "bench")'),
+    ):
+        out = subprocess.run(
+            [sys.executable, "-c", EXPORT.format(root=str(ROOT), call=call)],
+            capture_output=True, text=True, env={**os.environ}, check=True,
+        ).stdout.split()  # fmt: skip
+        rows, seconds, size, peak = int(out[0]), float(out[1]), int(out[2]), int(out[3])
+        say(f"request ledger export, {rows:,} rows, {fmt} (s / MB peak RSS / MB file)",
+            f"{seconds:.1f} / {peak} / {size / 1e6:.1f}", "target < 60 s, < 300 MB" if fmt == "xlsx" else "streamed")  # fmt: skip
+
+
+def measure_submissions(seconds=20, clients=16):
+    import django
+
+    django.setup()
+    from petitions.models import Petition
+
+    port = 18000 + os.getpid() % 1000
+    env = {**os.environ}
+    workers = str(int(os.environ.get("BENCH_WEB_WORKERS", "5")))
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "liaison.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--workers", workers, "--log-level", "warning"],
+        cwd=ROOT, env=env,
+    )  # fmt: skip
+    try:
+        for _ in range(100):
+            try:
+                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/healthz")
+                break
+            except OSError:
+                time.sleep(0.2)
+        before = Petition.objects.count()
+        latencies, errors, lock = [], [0], threading.Lock()
+        deadline = time.monotonic() + seconds
+
+        def client(n):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            mine = []
+            while time.monotonic() < deadline:
+                body = json.dumps({
+                    "point": f"p{1 + (n * 37 + len(mine)) % 5000}", "enterprise_name": "压测企业", "contact_name": "张三",
+                    "contact_phone": "13800138000", "category": "policy", "title": "压测诉求", "content": "压测内容，验证提交。",
+                    "submission_key": str(uuid.uuid4()),
+                })  # fmt: skip
+                start = time.perf_counter()
+                try:
+                    conn.request("POST", "/api/v1/public/requests/", body, {"Content-Type": "application/json"})
+                    response = conn.getresponse()
+                    response.read()
+                    ok = response.status == 201
+                except OSError:
+                    ok = False
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                mine.append(time.perf_counter() - start)
+                if not ok:
+                    with lock:
+                        errors[0] += 1
+            with lock:
+                latencies.extend(mine)
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        created = Petition.objects.count() - before
+        latencies.sort()
+        p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
+        say(f"public submission via gunicorn ({workers} workers), {clients} clients (req/s)",
+            f"{len(latencies) / seconds:.0f}", "target ≥ 300")  # fmt: skip
+        say("  latency p50 / p99 (ms)", f"{latencies[len(latencies) // 2] * 1000:.0f} / {p99:.0f}", "target p99 < 150")
+        say("  answered / created in the database / errors", f"{len(latencies)} / {created} / {errors[0]}",
+            "created = answered − errors")  # fmt: skip
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+MEASUREMENTS = {
+    "pages": measure_pages,
+    "statistics": measure_statistics,
+    "export": measure_export,
+    "submissions": measure_submissions,
+    "escalation": measure_escalation,
+}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--reuse", action="store_true", help="keep an existing benchmark database")
+    parser.add_argument("--only", choices=list(MEASUREMENTS))
+    args = parser.parse_args()
+    say(
+        "machine", f"{os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB"
+    )
+    if create_database(args.reuse):
+        generate(args.scale)
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, check=True)
+    for name, measure in MEASUREMENTS.items():
+        if args.only in (None, name):
+            measure()
+    say("bench process peak RSS (MB)", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+
+
+if __name__ == "__main__":
+    main()
