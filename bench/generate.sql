@@ -44,9 +44,9 @@ INSERT INTO petitions_department_handlers (department_id, user_id) SELECT g, 500
 
 CREATE TEMP TABLE gen AS
 SELECT g,
-       1 + (g * 7919) % 5000 AS point,
-       (now() - make_interval(secs => (g * 104729 % 94608000)))::timestamptz AS sub,
-       (g * 2654435761 % 1000) / 1000.0 AS r
+       (1 + (g::bigint * 7919) % 5000)::int AS point,
+       (now() - make_interval(secs => (g::bigint * 104729 % 94608000)::double precision))::timestamptz AS sub,
+       (g::bigint * 2654435761 % 1000) / 1000.0 AS r
 FROM generate_series(1, (1000000 * :scale)::int) g;
 
 INSERT INTO petitions_petition (id, number, access_token, submission_key, point_id, channel, enterprise_id, enterprise_name,

@@ -67,7 +67,9 @@ def form(world, **extra):
 
 def reset_broker_pool():
     """Drop the app's broker connections so the next publish connects to the current broker_url."""
-    app.pool.force_close_all()
+    from kombu import pools
+
+    pools.reset()  # kombu's shared connection and producer pools, keyed by broker address
     app._pool = None
     app.amqp._producer_pool = None
 
