@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test setup lint format migrations-check messages compile-messages clean
+.PHONY: run test setup lint format migrations-check messages compile-messages clean bench
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -53,3 +53,7 @@ compile-messages: $(VENV)/.installed
 
 clean:
 	rm -rf var/broker var/broker-control var/cache var/celerybeat-schedule*
+
+# Benchmarks at province scale on PostgreSQL (BENCH_DATABASE_URL); see bench/README.md.
+bench: setup
+	$(PY) bench/run.py $(BENCH_ARGS)
