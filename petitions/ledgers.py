@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from liaison.core.ledger import Column, Ledger, register
 
 from .models import Category, Channel, Petition, Satisfaction, Status
+from .selectors import submitted_between
 
 _CHANNELS, _CATEGORIES = dict(Channel.choices), dict(Category.choices)
 _SATISFACTION, _STATUS = dict(Satisfaction.choices), dict(Status.choices)
@@ -17,7 +18,7 @@ def _local_date(value):
 def request_rows(points, start, end):
     """One row per request submitted in the period, oldest first; streamed from the database."""
     rows = (
-        Petition.objects.filter(point__in=points, submitted_at__date__range=(start, end))
+        Petition.objects.filter(point__in=list(points.values_list("pk", flat=True)), **submitted_between(start, end))
         .order_by("submitted_at", "id")
         .values_list(
             "number",

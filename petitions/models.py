@@ -191,6 +191,12 @@ class Petition(models.Model):
             models.Index(fields=["point", "-submitted_at"], name="petition_point_recent"),
             models.Index(fields=["status", "due_date"], name="petition_status_due"),
             models.Index(fields=["department", "status"], name="petition_department_status"),
+            # The escalation scan: open requests by level and due date, a small part of the table.
+            models.Index(
+                fields=["escalation_level", "due_date"],
+                condition=models.Q(status__in=OPEN_STATUSES),
+                name="petition_open_escalation",
+            ),
         ]
         permissions = [
             ("triage_petition", _("Can triage requests (accept, dispatch, resolve, confirm)")),

@@ -12,6 +12,16 @@ from liaison.core.workdays import WorkCalendar
 from .models import OPEN_STATUSES, Category, Petition, PetitionEvent, Satisfaction, Status
 
 
+def submitted_between(start: dt.date, end: dt.date) -> dict:
+    """A filter on submission time between two local dates, inclusive, that can use the index
+    (``submitted_at__date`` would compute a date for every row)."""
+    tz = timezone.get_current_timezone()
+    return {
+        "submitted_at__gte": dt.datetime.combine(start, dt.time.min, tzinfo=tz),
+        "submitted_at__lt": dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz),
+    }
+
+
 def _working_days(pairs: list[tuple[dt.date, dt.date, int]]) -> float | None:
     """Average working days from submission to resolution over (submitted, resolved, count)."""
     if not pairs:
@@ -38,7 +48,8 @@ def statistics(points, start: dt.date, end: dt.date, today: dt.date | None = Non
     """
     today = today or timezone.localdate()
     tz = timezone.get_current_timezone()
-    requests = Petition.objects.filter(point__in=points, submitted_at__date__range=(start, end))
+    point_ids = list(points.values_list("pk", flat=True))
+    requests = Petition.objects.filter(point__in=point_ids, **submitted_between(start, end))
     resolved_q = Q(resolved_at__isnull=False)
     totals = requests.aggregate(
         received=Count("id"),
