@@ -104,6 +104,7 @@ def escalate_batch(level: int, threshold: dt.date, now) -> int:
             return 0
         Petition.objects.filter(id__in=ids).update(escalation_level=level)
         label = LEVEL_LABELS[level]
+        text, system = _("Level %(level)d: %(label)s") % {"level": level, "label": _(label)}, _("system")
         rows = list(
             Petition.objects.filter(id__in=ids).values(
                 "id", "status", "point_id", "department_id", "deputy_id",
@@ -117,10 +118,10 @@ def escalate_batch(level: int, threshold: dt.date, now) -> int:
                     action=PetitionEvent.Action.ESCALATE,
                     from_status=r["status"],
                     to_status=r["status"],
-                    actor_label=_("system"),
+                    actor_label=system,
                     public=False,
                     created_at=now,
-                    text=_("Level %(level)d: %(label)s") % {"level": level, "label": _(label)},
+                    text=text,
                 )  # fmt: skip
                 for r in rows
             ],

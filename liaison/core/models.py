@@ -68,7 +68,7 @@ class Notification(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
-    next_attempt_at = models.DateTimeField(_("next attempt"), db_index=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"))  # indexed with status, below
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
