@@ -63,6 +63,14 @@ def test_production_starts_with_real_settings():
     assert result.stdout.strip() == "False"
 
 
+def test_beat_runs_the_whole_schedule():
+    from liaison.celery import app
+    from liaison.schedule import BEAT_SCHEDULE
+
+    assert app.conf.beat_schedule == BEAT_SCHEDULE
+    assert {"escalation-scan", "reception-reminders", "deliver-notifications"} <= set(app.conf.beat_schedule)
+
+
 def test_defaults_are_chinese_and_shanghai(settings):
     assert settings.LANGUAGE_CODE == "zh-hans"
     assert settings.TIME_ZONE == "Asia/Shanghai"

@@ -10,6 +10,7 @@ from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
 
 from liaison.core.env import env_bool, env_int, env_list, env_str
+from liaison.schedule import BEAT_SCHEDULE
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -196,6 +197,7 @@ else:
         "data_folder_out": _broker_dir,
         "control_folder": str(VAR_DIR / "broker-control"),
     }
+CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE  # liaison/schedule.py: the whole schedule in one place
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # Request handling limits, in working days of the mainland China calendar.
