@@ -1,8 +1,13 @@
+import uuid
+
+from django import forms
 from django.contrib import admin
+from django.core.files.base import ContentFile
 from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from liaison.core.images import reencode_image
 from points.models import LiaisonPoint
 
 from .models import Activity, DutyAssignment, EnterpriseLink, Person, ReceptionDay, Station, Suggestion
@@ -36,8 +41,23 @@ class EnterpriseLinkInline(admin.TabularInline):
     autocomplete_fields = ["enterprise"]
 
 
+class PersonForm(forms.ModelForm):
+    class Meta:
+        model = Person
+        fields = ["name", "kind", "level", "employer", "title", "phone", "phone_public", "photo", "user", "active"]
+
+    def clean_photo(self):
+        """Photos appear on public pages: written again so no EXIF (GPS included) is published."""
+        photo = self.cleaned_data.get("photo")
+        if photo and hasattr(photo, "content_type"):  # a new upload, not the stored file
+            data = reencode_image(photo.read(), photo.name, max_side=800)
+            return ContentFile(data, name=f"{uuid.uuid4().hex}.jpg")
+        return photo
+
+
 @admin.register(Person)
 class PersonAdmin(admin.ModelAdmin):
+    form = PersonForm
     list_display = ["name", "kind", "level", "employer", "title", "active"]
     list_filter = ["kind", "level", "active", "stations__point"]
     search_fields = ["name", "employer"]

@@ -1,20 +1,17 @@
 """Checking and cleaning uploaded attachments before anything is stored.
 
-Images are decoded and re-encoded with Pillow, which drops EXIF (GPS included) and refuses
+Images are re-encoded (``liaison.core.images``), which drops EXIF (GPS included) and refuses
 files that only claim to be images. PDFs are recognised by their content, not their name.
 """
 
-import io
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
 
-MAX_IMAGE_SIDE = 2000
-Image.MAX_IMAGE_PIXELS = 40_000_000  # a decompression bomb is refused, not decoded
+from liaison.core.images import reencode_image
 
 
 @dataclass(frozen=True)
@@ -25,20 +22,7 @@ class CleanUpload:
 
 
 def _clean_image(data: bytes, name: str) -> CleanUpload:
-    try:
-        with Image.open(io.BytesIO(data)) as probe:
-            probe.verify()
-        with Image.open(io.BytesIO(data)) as image:
-            image = ImageOps.exif_transpose(image)  # keep the photo upright once EXIF is gone
-            image = image.convert("RGB")
-            image.thumbnail((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE))
-            out = io.BytesIO()
-            image.save(out, "JPEG", quality=85, optimize=True)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise ValidationError(
-            _("“%(name)s” is not a readable image."), code="bad_image", params={"name": name}
-        ) from None
-    return CleanUpload(out.getvalue(), "image", name)
+    return CleanUpload(reencode_image(data, name), "image", name)
 
 
 def _clean_pdf(data: bytes, name: str) -> CleanUpload:

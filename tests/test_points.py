@@ -156,3 +156,42 @@ class TestNextReceptionDay:
 
     def test_after_this_months_day_comes_next_month(self, world):
         assert next_reception_date(world.point, dt.date(2026, 12, 16)) == dt.date(2027, 1, 15)
+
+
+@pytest.mark.django_db
+class TestPeoplesPhotos:
+    def post_photo(self, client, world, content, name="头像.jpg"):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from .factories import UserFactory
+
+        client.force_login(UserFactory(username="root", is_superuser=True))
+        person = world.deputy.person
+        data = {"name": person.name, "kind": person.kind, "level": "", "employer": "", "title": "", "phone": "",
+                "user": person.user_id, "active": "on",
+                "stations-TOTAL_FORMS": "0", "stations-INITIAL_FORMS": "0",
+                "enterprise_links-TOTAL_FORMS": "0", "enterprise_links-INITIAL_FORMS": "0",
+                "photo": SimpleUploadedFile(name, content, content_type="image/jpeg")}  # fmt: skip
+        return client.post(f"/admin/deputies/person/{person.pk}/change/", data), person
+
+    def test_a_photo_is_published_without_exif(self, client, world):
+        import io
+
+        from django.core.files.storage import default_storage
+        from PIL import Image
+
+        from .test_submission import jpeg_with_gps
+
+        response, person = self.post_photo(client, world, jpeg_with_gps())
+        assert response.status_code == 302, response.content.decode()[:3000]
+        person.refresh_from_db()
+        assert person.photo.name.startswith("people/") and "头像" not in person.photo.name
+        with Image.open(io.BytesIO(default_storage.open(person.photo.name).read())) as image:
+            assert not image.getexif()
+
+    def test_a_forged_photo_is_refused(self, client, world):
+        response, person = self.post_photo(client, world, b"<?php echo 1; ?>")
+        body = response.content.decode()
+        assert response.status_code == 200 and "请上传有效图片" in body  # Django's own check, in Chinese
+        person.refresh_from_db()
+        assert not person.photo
