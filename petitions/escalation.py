@@ -9,10 +9,11 @@ recorded once because ``escalation_level`` only grows.
 
 import datetime as dt
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -155,10 +156,27 @@ def escalation_scan(*, now=None) -> dict[int, int]:
     today = timezone.localdate(now)
     raised = {}
     for level, threshold in sorted(level_thresholds(today).items(), reverse=True):
-        raised[level] = 0
-        while count := escalate_batch(level, threshold, now):
-            raised[level] += count
+        workers = settings.ESCALATION_WORKERS
+        if workers == 1:
+            raised[level] = _drain(level, threshold, now)
+            continue
+        # Batches are claimed with SKIP LOCKED, so parallel drains never take the same rows;
+        # one thread's database round trips overlap another's Python work.
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            drains = [pool.submit(_drain, level, threshold, now, own_connection=True) for _ in range(workers)]
+            raised[level] = sum(drain.result() for drain in drains)
     return raised
+
+
+def _drain(level, threshold, now, own_connection=False) -> int:
+    count = 0
+    try:
+        while batch := escalate_batch(level, threshold, now):
+            count += batch
+    finally:
+        if own_connection:
+            connection.close()
+    return count
 
 
 def weekly_digest_scan(*, now=None) -> int:

@@ -165,6 +165,27 @@ def test_a_job_killed_half_way_is_finished_once_by_the_next_run(world, settings)
 
 
 @needs_postgres
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_parallel_escalation_drains_escalate_each_request_once(world, settings):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from petitions.escalation import escalation_scan
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    for day in (1, 20):  # long overdue (level 3), and a few days overdue (level 1 or 2)
+        for _ in range(15):
+            PetitionFactory(point=world.point, now=dt.datetime(2026, 11, day, 9, tzinfo=shanghai))
+    settings.ESCALATION_WORKERS, settings.ESCALATION_BATCH = 3, 2
+    raised = escalation_scan(now=dt.datetime(2026, 11, 25, 10, tzinfo=shanghai))
+    assert sum(raised.values()) == 30 and raised[3] == 15
+    for petition in Petition.objects.all():
+        assert PetitionEvent.objects.filter(petition=petition, action="escalate").count() == 1
+    assert escalation_scan(now=dt.datetime(2026, 11, 25, 11, tzinfo=shanghai)) == {3: 0, 2: 0, 1: 0}
+
+
+@needs_postgres
 @needs_redis
 @pytest.mark.django_db(transaction=True)
 def test_the_procfile_runs_the_portal_in_production_mode_and_survives_a_database_restart(world, tmp_path):

@@ -276,3 +276,9 @@ SPECTACULAR_SETTINGS = {
     },
 }
 ESCALATION_BATCH = env_int("ESCALATION_BATCH", 1000, minimum=1)  # requests claimed per transaction
+# Parallel drains of the escalation scan, each with its own database connection: on PostgreSQL
+# they overlap one another's round trips (4 took a 100,000-request scan from 33 s to 18 s);
+# SQLite takes one writer at a time, so one drain there.
+ESCALATION_WORKERS = env_int(
+    "ESCALATION_WORKERS", 1 if DATABASES["default"]["ENGINE"].endswith("sqlite3") else 4, minimum=1
+)

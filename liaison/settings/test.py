@@ -14,4 +14,7 @@ if not REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Unit tests run tasks in-process; the worker integration test sends to the real broker instead.
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_EAGER", True)
+# Test data lives in a transaction other connections cannot see; parallel drains are tested
+# on their own in tests/test_operations.py.
+ESCALATION_WORKERS = 1
 DEMO_MODE = True
