@@ -21,7 +21,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from liaison.api import errors, request_object
-from liaison.core import ratelimit
 from liaison.core.webhooks import verify
 from points.models import LiaisonPoint
 
@@ -29,6 +28,7 @@ from . import services
 from .access import access_petition, access_petition_by_token
 from .actions import TRANSITION_FORMS, perform, transition_form
 from .forms import AddInfoForm, PublicPetitionForm, RateForm
+from .intake import SubmissionThrottled, submit_public
 from .models import Category, ExternalPlatform, Petition, PetitionEvent, Satisfaction
 from .platforms import CallbackRejected, apply_callback
 from .workflow import ENTERPRISE_ACTOR, allowed_actions
@@ -110,26 +110,11 @@ class PublicRequestViewSet(viewsets.GenericViewSet):
         form = PublicPetitionForm(form_data, {"attachments": request.FILES.getlist("attachments")}, point=point)
         if not form.is_valid():
             raise form_errors(form)
-        key = form.cleaned_data["submission_key"]
-        existing = Petition.objects.filter(submission_key=key).first()
-        if existing:
-            return Response(PublicPetitionOut(existing).data, status=status.HTTP_200_OK)
-        ip = ratelimit.client_ip(request)
-        if not ratelimit.allow(f"submit:ip:{ip}", settings.PETITION_RATE_PER_CLIENT) or not ratelimit.allow(
-            f"submit:point:{point.pk}", settings.PETITION_RATE_PER_POINT
-        ):
-            raise Throttled(
-                detail=_(
-                    "Too many requests were sent from here in the last hour. Please try again later or call the point."
-                )
-            )
-        petition, _created = services.petition_submit(
-            petition=form.save(commit=False),
-            actor=ENTERPRISE_ACTOR,
-            uploads=form.cleaned_data["attachments"],
-            submission_key=key,
-        )
-        return Response(PublicPetitionOut(petition).data, status=status.HTTP_201_CREATED)
+        try:
+            petition, created = submit_public(form, request)
+        except SubmissionThrottled as exc:
+            raise Throttled(detail=exc.message) from None
+        return Response(PublicPetitionOut(petition).data, status=201 if created else 200)
 
     def _petition(self, number, token):
         return access_petition_by_token(number, token)

@@ -5,13 +5,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from liaison.core import ratelimit
 from points.models import LiaisonPoint, RetiredQrToken
 
 from . import services
 from .access import access_petition_by_token
 from .forms import AddInfoForm, PublicPetitionForm, RateForm
-from .models import Petition
+from .intake import SubmissionThrottled, submit_public
 from .workflow import ENTERPRISE_ACTOR, allowed_actions
 
 
@@ -32,25 +31,11 @@ def submit(request, token):
         return replaced
     form = PublicPetitionForm(request.POST or None, request.FILES or None, point=point)
     if request.method == "POST" and form.is_valid():
-        key = form.cleaned_data["submission_key"]
-        existing = Petition.objects.filter(submission_key=key).first()
-        if existing:  # a double click or a retried POST: show what the first one created
-            return redirect(existing.get_tracking_url() + "?new=1")
-        ip = ratelimit.client_ip(request)
-        if not ratelimit.allow(f"submit:ip:{ip}", settings.PETITION_RATE_PER_CLIENT) or not ratelimit.allow(
-            f"submit:point:{point.pk}", settings.PETITION_RATE_PER_POINT
-        ):
-            form.add_error(
-                None,
-                _("Too many requests were sent from here in the last hour. Please try again later or call the point."),
-            )
+        try:
+            petition, _created = submit_public(form, request)
+        except SubmissionThrottled as exc:
+            form.add_error(None, exc.message)
         else:
-            petition, _created = services.petition_submit(
-                petition=form.save(commit=False),
-                actor=ENTERPRISE_ACTOR,
-                uploads=form.cleaned_data["attachments"],
-                submission_key=key,
-            )
             return redirect(petition.get_tracking_url() + "?new=1")
     status = 400 if form.errors else 200
     return render(request, "petitions/submit.html", {"point": point, "form": form}, status=status)
