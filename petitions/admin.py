@@ -22,7 +22,7 @@ from points.models import LiaisonPoint
 from . import services
 from .access import access_petition
 from .actions import TRANSITION_FORMS, perform, transition_form
-from .forms import linked_enterprises, normalise_mobile
+from .forms import RequestFieldsMixin, linked_enterprises
 from .models import Attachment, Channel, Department, ExternalPlatform, Petition, PetitionEvent, Status
 from .workflow import TRANSITIONS, allowed_actions
 
@@ -95,11 +95,11 @@ class EventInline(admin.TabularInline):
         return False
 
 
-class StaffPetitionAddForm(forms.ModelForm):
+class StaffPetitionAddForm(RequestFieldsMixin, forms.ModelForm):
     """Staff file a request on an enterprise's behalf; ``petition_submit`` does the write."""
 
     channel = forms.ChoiceField(label=_("channel"), choices=[c for c in Channel.choices if c[0] != Channel.QR])
-    contact_phone = forms.CharField(label=_("mobile number"), max_length=20)
+    missing_enterprise_message = _("Please choose the enterprise or type its name.")
 
     class Meta:
         model = Petition
@@ -120,19 +120,11 @@ class StaffPetitionAddForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["enterprise_name"].required = False
 
-    def clean_contact_phone(self):
-        return normalise_mobile(self.cleaned_data.get("contact_phone"))
-
     def clean(self):
         data = super().clean()
-        enterprise, name = data.get("enterprise"), (data.get("enterprise_name") or "").strip()
-        point = data.get("point")
-        if enterprise:
-            if point and not linked_enterprises(point).filter(pk=enterprise.pk).exists():
-                self.add_error("enterprise", gettext("This enterprise is not linked to the chosen point."))
-            data["enterprise_name"] = self.instance.enterprise_name = enterprise.name
-        elif not name:
-            self.add_error("enterprise_name", gettext("Please choose the enterprise or type its name."))
+        enterprise, point = data.get("enterprise"), data.get("point")
+        if enterprise and point and not linked_enterprises(point).filter(pk=enterprise.pk).exists():
+            self.add_error("enterprise", gettext("This enterprise is not linked to the chosen point."))
         day = data.get("reception_day")
         if day and point and day.point_id != point.pk:
             self.add_error("reception_day", gettext("This reception day belongs to another point."))

@@ -49,15 +49,37 @@ def linked_enterprises(point):
     )
 
 
-class PetitionForm(forms.ModelForm):
-    """A request as an enterprise (or staff on its behalf) files it. Validates only; the
-    service ``petition_submit`` does the write."""
+class RequestFieldsMixin(forms.Form):
+    """What every request form checks the same way: the mobile number, and the enterprise —
+    picked from the list or typed by name."""
 
     contact_phone = forms.CharField(
         label=_("mobile number"),
         max_length=20,  # room for spaces and +86 before normalising to 11 digits
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
     )
+    missing_enterprise_message = _("Please choose your enterprise or type its name.")
+
+    def clean_contact_phone(self):
+        return normalise_mobile(self.cleaned_data.get("contact_phone"))
+
+    def clean(self):
+        data = super().clean()
+        enterprise = data.get("enterprise")
+        name = (data.get("enterprise_name") or "").strip()
+        if enterprise:
+            data["enterprise_name"] = self.instance.enterprise_name = enterprise.name
+        elif not name:
+            self.add_error("enterprise_name", self.missing_enterprise_message)
+        else:
+            data["enterprise_name"] = name
+        return data
+
+
+class PetitionForm(RequestFieldsMixin, forms.ModelForm):
+    """A request as an enterprise files it. Validates only; the service ``petition_submit``
+    does the write."""
+
     attachments = MultipleFileField(
         label=_("Photos or PDF files"),
         required=False,
@@ -85,27 +107,11 @@ class PetitionForm(forms.ModelForm):
         self.fields["title"].widget.attrs["maxlength"] = 100
         self.fields["content"].min_length = 5
 
-    def clean_contact_phone(self):
-        return normalise_mobile(self.cleaned_data.get("contact_phone"))
-
     def clean_contact_name(self):
         return self.cleaned_data["contact_name"].strip()
 
     def clean_attachments(self):
         return clean_uploads(self.cleaned_data.get("attachments") or [])
-
-    def clean(self):
-        data = super().clean()
-        enterprise = data.get("enterprise")
-        name = (data.get("enterprise_name") or "").strip()
-        if enterprise:
-            data["enterprise_name"] = enterprise.name
-            self.instance.enterprise_name = enterprise.name
-        elif not name:
-            self.add_error("enterprise_name", _("Please choose your enterprise or type its name."))
-        else:
-            data["enterprise_name"] = name
-        return data
 
 
 class PublicPetitionForm(PetitionForm):
