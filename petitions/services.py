@@ -71,10 +71,6 @@ def petition_submit(*, petition: Petition, actor, uploads=(), submission_key=Non
     Anyone may submit: the enterprise through a point's QR code, or staff on its behalf.
     """
     now = now or timezone.now()
-    if submission_key:
-        existing = Petition.objects.filter(submission_key=submission_key).first()
-        if existing:
-            return existing, False
     try:
         with transaction.atomic():
             petition.submission_key = submission_key
@@ -99,7 +95,8 @@ def petition_submit(*, petition: Petition, actor, uploads=(), submission_key=Non
             # Recorded with the request, sent after commit: a broker outage delays, never loses, them.
             _notify_new_request(petition, now)
     except IntegrityError:
-        # A concurrent duplicate of the same submission won the race: return its request.
+        # The same submission was filed before (or concurrently): return that request. Callers
+        # that must not count a retry against limits look the key up first (petitions.intake).
         if submission_key:
             existing = Petition.objects.filter(submission_key=submission_key).first()
             if existing:

@@ -90,8 +90,6 @@ def notify(*, key: str, template: str, context: dict, channel: str, user=None, a
     """Record one message for one recipient on one channel, once per ``key``, and queue it
     after commit. Returns the row if it was created now, else None. Safe to call again."""
     check_template(template)
-    if Notification.objects.filter(key=key).exists():
-        return None
     row = _row(key=key, template=template, context=context, channel=channel, user=user, address=address, link=link,
                now=now)  # fmt: skip
     fields = {f.attname: getattr(row, f.attname) for f in Notification._meta.concrete_fields if f.attname != "id"}
