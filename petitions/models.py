@@ -128,10 +128,14 @@ class Petition(models.Model):
     "overdue" is one indexed comparison.
     """
 
-    number = models.CharField(_("tracking number"), max_length=40, unique=True, editable=False)
+    # Unique through Meta.constraints: a field's unique=True would add a second, LIKE-pattern
+    # index on PostgreSQL that nothing here uses and every write pays for.
+    number = models.CharField(_("tracking number"), max_length=40, editable=False)
     access_token = models.CharField(max_length=40, default=new_access_token, editable=False)
     submission_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
-    point = models.ForeignKey(LiaisonPoint, models.PROTECT, related_name="petitions", verbose_name=_("point"))
+    point = models.ForeignKey(
+        LiaisonPoint, models.PROTECT, related_name="petitions", verbose_name=_("point"), db_index=False
+    )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.QR)
     enterprise = models.ForeignKey(
         Enterprise, models.SET_NULL, null=True, blank=True, related_name="petitions", verbose_name=_("enterprise")
@@ -149,7 +153,13 @@ class Petition(models.Model):
         Person, models.SET_NULL, null=True, blank=True, related_name="petitions", verbose_name=_("handling deputy")
     )
     department = models.ForeignKey(
-        Department, models.PROTECT, null=True, blank=True, related_name="petitions", verbose_name=_("department")
+        Department,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="petitions",
+        verbose_name=_("department"),
+        db_index=False,
     )
     reception_day = models.ForeignKey(
         ReceptionDay,
@@ -158,9 +168,16 @@ class Petition(models.Model):
         blank=True,
         related_name="petitions",
         verbose_name=_("taken on reception day"),
+        db_index=False,
     )
     merged_into = models.ForeignKey(
-        "self", models.PROTECT, null=True, blank=True, related_name="duplicates", verbose_name=_("merged into")
+        "self",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+        verbose_name=_("merged into"),
+        db_index=False,
     )
     suggestions = models.ManyToManyField(
         Suggestion, blank=True, related_name="petitions", verbose_name=_("suggestions")
@@ -179,7 +196,13 @@ class Petition(models.Model):
     reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0, editable=False)
     escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0, editable=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        db_index=False,
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -187,7 +210,14 @@ class Petition(models.Model):
 
     class Meta:
         ordering = ["-submitted_at"]
+        constraints = [models.UniqueConstraint(fields=["number"], name="petition_number_unique")]
+        # Every index is written by every insert and by most updates of this, the largest table:
+        # only those a page or job reads. The point and department indexes lead with the foreign
+        # key, so they serve it too; rarely set keys are indexed only where they are set.
         indexes = [
+            # Lists of many points or departments, newest first: walked in order until a page
+            # is full instead of sorting every request of a district.
+            models.Index(fields=["-submitted_at", "-id"], name="petition_recent"),
             models.Index(fields=["point", "-submitted_at"], name="petition_point_recent"),
             models.Index(fields=["status", "due_date"], name="petition_status_due"),
             models.Index(fields=["department", "status"], name="petition_department_status"),
@@ -196,6 +226,10 @@ class Petition(models.Model):
                 fields=["escalation_level", "due_date"],
                 condition=models.Q(status__in=OPEN_STATUSES),
                 name="petition_open_escalation",
+            ),
+            *(
+                models.Index(fields=[key], condition=models.Q(**{f"{key}__isnull": False}), name=f"petition_{key}")
+                for key in ("merged_into", "reception_day", "created_by")
             ),
         ]
         permissions = [

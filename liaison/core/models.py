@@ -46,7 +46,7 @@ class Notification(models.Model):
         SENT = "sent", _("sent")
         FAILED = "failed", _("failed, will not be retried")
 
-    key = models.CharField(_("key"), max_length=200, unique=True)
+    key = models.CharField(_("key"), max_length=200)  # unique: Meta.constraints
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -75,6 +75,8 @@ class Notification(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # A constraint rather than unique=True, which would add a LIKE-pattern index on PostgreSQL.
+        constraints = [models.UniqueConstraint(fields=["key"], name="notification_key_unique")]
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="notification_due")]
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
