@@ -12,15 +12,16 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import CharField, Count, F, Q, Value
+from django.db.models.functions import Concat, JSONObject
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from deputies.models import Station
-from liaison.core.notifications import notify_bulk, notify_user, ref, user_channels
+from liaison.core.bulk import insert_select
+from liaison.core.notifications import notify_select, notify_user, ref_in_sql
 from liaison.core.workdays import WorkCalendar
 from points.models import LiaisonPoint
 
@@ -55,45 +56,27 @@ LEVEL_LABELS = {
 }
 
 
-def _recipients(rows: list[dict], level: int) -> dict[int, list[tuple[int, str]]]:
-    """(user id, e-mail) to notify for each request of a batch, with a few set-based queries:
-    level 1 the point heads and the department's handlers (or the handling deputy before
-    dispatch), level 2 the street working committee, level 3 the district office above it."""
-    User = get_user_model()
-    active = User.objects.filter(is_active=True)
-    found: dict[int, list[tuple[int, str]]] = {}
+def _recipients(batch, level: int) -> list[tuple[object, str]]:
+    """Who hears of a batch raised to ``level``, as (requests, path to the user) pairs for
+    ``notify_select``: level 1 the point heads and the department's handlers (or the handling
+    deputy before dispatch), level 2 the street working committee, level 3 the district office
+    above it."""
     if level == 1:
-        heads, handlers, deputies = {}, {}, {}
-        points = {r["point_id"] for r in rows}
-        for point_id, user_id, email in (
-            Station.objects.current()
-            .filter(point_id__in=points, role=Station.Role.HEAD, person__user__in=active)
-            .values_list("point_id", "person__user_id", "person__user__email")
-        ):
-            heads.setdefault(point_id, []).append((user_id, email))
-        departments = {r["department_id"] for r in rows if r["department_id"]}
-        for department_id, user_id, email in active.filter(departments__in=departments).values_list(
-            "departments", "pk", "email"
-        ):
-            handlers.setdefault(department_id, []).append((user_id, email))
-        people = {r["deputy_id"] for r in rows if r["deputy_id"] and not r["department_id"]}
-        for person_id, user_id, email in active.filter(person__in=people).values_list("person", "pk", "email"):
-            deputies[person_id] = [(user_id, email)]
-        for r in rows:
-            own = handlers.get(r["department_id"], []) if r["department_id"] else deputies.get(r["deputy_id"], [])
-            found[r["id"]] = sorted(set(heads.get(r["point_id"], []) + own))
-        return found
-    column = "point__organisation_id" if level == 2 else "point__organisation__parent_id"
-    staff = {}
-    for organisation_id, user_id, email in active.filter(organisations__in={r[column] for r in rows}).values_list(
-        "organisations", "pk", "email"
-    ):
-        staff.setdefault(organisation_id, []).append((user_id, email))
-    return {r["id"]: staff.get(r[column], []) for r in rows}
+        heads = Station.objects.current().filter(role=Station.Role.HEAD)
+        return [
+            (batch.filter(point__stations__in=heads), "point__stations__person__user"),
+            (batch.filter(department__isnull=False), "department__handlers"),
+            (batch.filter(department__isnull=True), "deputy__user"),
+        ]
+    if level == 2:
+        return [(batch, "point__organisation__staff")]
+    return [(batch, "point__organisation__parent__staff")]
 
 
 def escalate_batch(level: int, threshold: dt.date, now) -> int:
-    """Raise one batch of requests to ``level``; returns how many were raised."""
+    """Raise one batch of requests to ``level``; returns how many were raised. A fixed number of
+    statements whatever the batch holds: the timeline rows and messages are written by the
+    database from the batch (INSERT … SELECT), not built row by row here."""
     with transaction.atomic():
         ids = list(
             Petition.objects.filter(status__in=OPEN_STATUSES, due_date__lt=threshold, escalation_level__lt=level)
@@ -103,49 +86,31 @@ def escalate_batch(level: int, threshold: dt.date, now) -> int:
         )
         if not ids:
             return 0
-        Petition.objects.filter(id__in=ids).update(escalation_level=level)
+        batch = Petition.objects.filter(id__in=ids)
+        batch.update(escalation_level=level)
         label = LEVEL_LABELS[level]
-        text, system = _("Level %(level)d: %(label)s") % {"level": level, "label": _(label)}, _("system")
-        rows = list(
-            Petition.objects.filter(id__in=ids).values(
-                "id", "status", "point_id", "department_id", "deputy_id",
-                "point__organisation_id", "point__organisation__parent_id",
+        insert_select(
+            PetitionEvent,
+            batch,
+            petition_id=F("id"),
+            action=PetitionEvent.Action.ESCALATE,
+            from_status=F("status"),
+            to_status=F("status"),
+            actor_label=_("system"),
+            text=_("Level %(level)d: %(label)s") % {"level": level, "label": _(label)},
+            public=False,
+            created_at=now,
+        )
+        for rows, user in _recipients(batch, level):
+            notify_select(
+                rows,
+                user=user,
+                key=Concat(Value("escalation:"), F("id"), Value(f":{level}"), output_field=CharField()),
+                context=JSONObject(petition=ref_in_sql(Petition), level=Value(level), label=Value(label)),
+                link=Concat(Value("/admin/petitions/petition/"), F("id"), Value("/change/"), output_field=CharField()),
+                template="escalation",
+                now=now,
             )
-        )  # fmt: skip
-        PetitionEvent.objects.bulk_create(
-            [
-                PetitionEvent(
-                    petition_id=r["id"],
-                    action=PetitionEvent.Action.ESCALATE,
-                    from_status=r["status"],
-                    to_status=r["status"],
-                    actor_label=system,
-                    public=False,
-                    created_at=now,
-                    text=text,
-                )  # fmt: skip
-                for r in rows
-            ],
-            batch_size=2000,
-        )
-        recipients = _recipients(rows, level)
-        notify_bulk(
-            [
-                {
-                    "key": f"escalation:{r['id']}:{level}:{user_id}:{channel}",
-                    "context": {"petition": ref(Petition, r["id"]), "level": level, "label": label},
-                    "channel": channel,
-                    "user_id": user_id,
-                    "address": address,
-                    "link": f"/admin/petitions/petition/{r['id']}/change/",
-                }
-                for r in rows
-                for user_id, email in recipients[r["id"]]
-                for channel, address in user_channels(email)
-            ],
-            template="escalation",
-            now=now,
-        )
     return len(ids)
 
 

@@ -144,12 +144,12 @@ def test_a_job_killed_half_way_is_finished_once_by_the_next_run(world, settings)
         "import os, django; django.setup()\n"
         "from petitions import escalation\n"
         "calls = {'n': 0}\n"
-        "real = escalation.notify_bulk\n"
+        "real = escalation.notify_select\n"
         "def dying(*a, **k):\n"
         "    calls['n'] += 1\n"
         "    if calls['n'] == 3: os._exit(137)\n"
         "    return real(*a, **k)\n"
-        "escalation.notify_bulk = dying\n"
+        "escalation.notify_select = dying\n"
         "escalation.escalation_scan()\n"
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "liaison.settings.test", "DATABASE_URL": shared_database_url(),

@@ -16,7 +16,8 @@ from petitions.escalation import escalation_scan, level_thresholds, weekly_diges
 from petitions.models import Petition, PetitionEvent
 from points.models import LiaisonPoint
 
-from .factories import PersonFactory, PetitionFactory, StationFactory
+from .conftest import NAMES
+from .factories import PersonFactory, PetitionFactory, StationFactory, UserFactory
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -185,6 +186,50 @@ class TestEscalation:
             return len(queries)
 
         assert scan_with(3) == scan_with(30)  # one batch either way: a fixed number of queries
+
+
+@pytest.mark.django_db
+class TestMessagesWrittenByTheDatabase:
+    """notify_select writes messages with INSERT … SELECT across many-valued relations: the
+    recipients must be exactly those the relation's own conditions pick, once each."""
+
+    def test_a_new_request_reaches_the_current_head_and_deputies_on_their_channels(self, world):
+        world.head.email = "head@example.cn"
+        world.head.save()
+        left = PersonFactory(user=UserFactory(username="left"), name="离任代表")
+        StationFactory(person=left, point=world.point, since=dt.date(2024, 1, 1), until=dt.date(2026, 1, 1))
+        StationFactory(person=PersonFactory(user=UserFactory(username="disabled", is_active=False)), point=world.point)
+        # The head is also stationed at the other point: still one message per channel.
+        StationFactory(person=world.head.person, point=world.other_point)
+        petition = PetitionFactory(point=world.point, now=at(2026, 11, 2))
+        rows = Notification.objects.filter(key__startswith=f"new-request:{petition.pk}:")
+        assert sorted(rows.values_list("user__username", "channel", "address")) == [
+            ("deputy", "in_app", ""), ("head", "email", "head@example.cn"), ("head", "in_app", ""),
+        ]  # fmt: skip
+        assert rows.get(user=world.head, channel="email").key == f"new-request:{petition.pk}:{world.head.pk}:email"
+        notifications.deliver_due(now=at(2026, 11, 2, 9, 10))
+        body = rows.get(user=world.deputy).body
+        assert NAMES["deputy"] in body and petition.title in body  # each recipient's own person
+
+    def test_insert_select_fills_defaults_and_refuses_unknown_fields(self, world):
+        from django.db.models import F, Value
+        from django.db.models.functions import Concat
+
+        from liaison.core.bulk import insert_select
+
+        petition = PetitionFactory(point=world.point, now=at(2026, 11, 2))
+        rows = Petition.objects.filter(pk=petition.pk)
+        key = Concat(Value("test:"), F("number"))
+        made = insert_select(Notification, rows, ignore_conflicts=True, key=key, channel="in_app",
+                             template="new_request", next_attempt_at=at(2026, 11, 2))  # fmt: skip
+        again = insert_select(Notification, rows, ignore_conflicts=True, key=key, channel="in_app",
+                              template="new_request", next_attempt_at=at(2026, 11, 2))  # fmt: skip
+        assert (made, again) == (1, 0)
+        row = Notification.objects.get(key=f"test:{petition.number}")
+        assert (row.status, row.attempts, row.context, row.user) == ("pending", 0, {}, None)
+        assert row.created_at is not None
+        with pytest.raises(TypeError, match="no field colour"):
+            insert_select(Notification, rows, colour="red")
 
 
 @pytest.mark.django_db

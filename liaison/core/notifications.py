@@ -1,7 +1,7 @@
 """Outgoing messages: recorded first (one row per recipient, channel and occasion), sent after.
 
 ``notify`` records one message once for its key and queues it after the surrounding transaction
-commits; ``notify_bulk`` records many with one insert and leaves them to the periodic
+commits; ``notify_select`` records many with one INSERT … SELECT and leaves them to the periodic
 ``deliver_due`` scan, which also retries failures and sends whatever was queued while the
 broker was down. Messages are rendered when sent, from their template set (subject, text, HTML)
 in the portal's language. A missing template raises when the message is recorded: nothing is
@@ -15,11 +15,13 @@ from django.apps import apps
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import models, transaction
-from django.db.models import F
+from django.db.models import CharField, F, Value
+from django.db.models.functions import Concat, JSONObject
 from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 
+from .bulk import insert_select
 from .models import Notification
 
 log = logging.getLogger(__name__)
@@ -51,6 +53,11 @@ def freeze(context: dict) -> dict:
 def ref(model, pk) -> dict:
     """A stored reference to a row, for contexts built without loading it."""
     return {"__model__": model._meta.label_lower, "pk": pk}
+
+
+def ref_in_sql(model, pk="id"):
+    """``ref`` as an expression over a queryset's rows, for ``notify_select`` contexts."""
+    return JSONObject(**{"__model__": Value(model._meta.label_lower), "pk": F(pk)})
 
 
 def thaw(context: dict) -> dict:
@@ -101,7 +108,8 @@ def notify(*, key: str, template: str, context: dict, channel: str, user=None, a
 
 
 def user_channels(email: str) -> list[tuple[str, str]]:
-    """(channel, address) for a user: in the work desk always, by e-mail where there is one."""
+    """(channel, address) for a user: in the work desk always, by e-mail where there is one.
+    ``notify_select`` follows the same rule in SQL."""
     return [("in_app", ""), *([("email", email)] if email else [])]
 
 
@@ -122,13 +130,38 @@ def notify_user(user, *, key: str, template: str, context: dict, link="", now=No
     return [n for n in created if n]
 
 
-def notify_bulk(items: list[dict], *, template: str, now=None) -> int:
-    """Record many messages with one insert (existing keys are skipped); the periodic scan
-    sends them. Each item has key, context, channel, user_id, address and link."""
+def notify_select(rows, *, user: str, key, context, link, template: str, now=None) -> int:
+    """Record a message for every row of the queryset ``rows`` to the user reached through the
+    relation path ``user``, on each of that user's channels (as ``user_channels``), with one
+    INSERT … SELECT per channel; the periodic scan sends them. ``key``, ``context`` and ``link``
+    are expressions over the rows; the key gets ``:<user id>:<channel>`` appended, and keys
+    recorded before are skipped. Returns how many messages were recorded.
+
+    ``user`` may cross a many-valued relation (``point__stations__person__user``): it is read
+    through the joins ``rows`` already filtered on, never through new ones.
+    """
     check_template(template)
-    rows = [_row(template=template, now=now, **item) for item in items]
-    created = Notification.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
-    return len(created)
+    rows = rows.alias(_user_active=F(f"{user}__is_active"), _user_email=F(f"{user}__email")).filter(_user_active=True)
+    channels = [
+        (Notification.Channel.IN_APP, rows, Value("")),
+        (Notification.Channel.EMAIL, rows.exclude(_user_email=""), F("_user_email")),
+    ]
+    return sum(
+        insert_select(
+            Notification,
+            channel_rows,
+            ignore_conflicts=True,
+            key=Concat(key, Value(":"), F(user), Value(f":{channel}"), output_field=CharField()),
+            channel=channel,
+            user_id=F(user),
+            address=address,
+            template=template,
+            context=context,
+            link=link,
+            next_attempt_at=now or timezone.now(),
+        )
+        for channel, channel_rows, address in channels
+    )
 
 
 def queue(pk: int) -> None:

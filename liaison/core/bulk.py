@@ -1,0 +1,49 @@
+"""INSERT … SELECT through the ORM: rows the database computes from a queryset without
+loading them into Python. For set-based jobs that write thousands of rows at a time (the
+escalation scan writes a timeline row and its messages for every overdue request)."""
+
+from django.db import connections, router
+from django.db.models import Value
+from django.db.models.constants import OnConflict
+from django.utils import timezone
+
+
+def insert_select(model, queryset, *, ignore_conflicts=False, **columns) -> int:
+    """Insert one ``model`` row for each row of ``queryset`` and return how many were inserted.
+
+    Each keyword names a field of ``model`` and gives an expression over the queryset's rows
+    (``F("id")``, ``Concat(…)``, ``JSONObject(…)``) or a plain value; other fields get their
+    default (``auto_now``/``auto_now_add`` fields: now). With ``ignore_conflicts``, rows that
+    would break a unique constraint are skipped, as with ``bulk_create``.
+    """
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    known = {name for field in fields for name in (field.name, field.attname)}
+    if unknown := set(columns) - known:
+        raise TypeError(f"{model.__name__} has no field {', '.join(sorted(unknown))}")
+    select = {}
+    for field in fields:
+        value = columns.get(field.name, columns.get(field.attname))
+        if value is None and field.name not in columns and field.attname not in columns:
+            auto = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+            value = timezone.now() if auto else field.get_default()
+        if not hasattr(value, "resolve_expression"):
+            value = Value(value, output_field=field)
+        select[f"insert_{field.attname}"] = value  # aliases that cannot clash with the queryset's fields
+    # Annotations keep the order they were given in, so the SELECT lines up with the column list.
+    query = queryset.order_by().values(**select).query
+    using = router.db_for_write(model)
+    connection = connections[using]
+    sql, params = query.get_compiler(using).as_sql()
+    on_conflict = OnConflict.IGNORE if ignore_conflicts else None
+    statement = " ".join(
+        [
+            connection.ops.insert_statement(on_conflict=on_conflict),
+            connection.ops.quote_name(model._meta.db_table),
+            "(" + ", ".join(connection.ops.quote_name(field.column) for field in fields) + ")",
+            sql,
+            connection.ops.on_conflict_suffix_sql(fields, on_conflict, None, None) or "",
+        ]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.rowcount
