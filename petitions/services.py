@@ -10,13 +10,12 @@ import datetime as dt
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import F, Value
-from django.db.models.functions import JSONObject
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from deputies.models import Person, Station
-from liaison.core.notifications import notify_select, ref_in_sql
+from liaison.core.notifications import notify_bulk, ref, user_channels
 from liaison.core.workdays import add_workdays
 
 from .models import Attachment, Department, Petition, PetitionCounter, PetitionEvent, Satisfaction, Status
@@ -108,14 +107,26 @@ def petition_submit(*, petition: Petition, actor, uploads=(), submission_key=Non
 
 def _notify_new_request(petition: Petition, now) -> None:
     """Tell the point's head and deputies (in the work desk, and by e-mail) that a request came in."""
-    staff = Station.objects.current(_today(now)).exclude(person__kind=Person.Kind.GRID_WORKER)
-    # Written by the database in one statement per channel; the minute-by-minute delivery scan sends them.
-    notify_select(
-        Petition.objects.filter(pk=petition.pk, point__stations__in=staff),
-        user="point__stations__person__user",
-        key=Value(f"new-request:{petition.pk}"),
-        context=JSONObject(petition=ref_in_sql(Petition), person=ref_in_sql(Person, "point__stations__person")),
-        link=Value(f"/admin/petitions/petition/{petition.pk}/change/"),
+    people = (
+        Station.objects.current(_today(now))
+        .filter(point=petition.point_id, person__user__isnull=False, person__user__is_active=True)
+        .exclude(person__kind=Person.Kind.GRID_WORKER)
+        .values_list("person_id", "person__user_id", "person__user__email")
+    )
+    # One insert for all of them; the minute-by-minute delivery scan sends them.
+    notify_bulk(
+        [
+            {
+                "key": f"new-request:{petition.pk}:{user_id}:{channel}",
+                "context": {"petition": petition, "person": ref(Person, person_id)},
+                "channel": channel,
+                "user_id": user_id,
+                "address": address,
+                "link": f"/admin/petitions/petition/{petition.pk}/change/",
+            }
+            for person_id, user_id, email in people
+            for channel, address in user_channels(email)
+        ],
         template="new_request",
         now=now,
     )

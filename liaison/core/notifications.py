@@ -1,7 +1,8 @@
 """Outgoing messages: recorded first (one row per recipient, channel and occasion), sent after.
 
 ``notify`` records one message once for its key and queues it after the surrounding transaction
-commits; ``notify_select`` records many with one INSERT … SELECT and leaves them to the periodic
+commits; ``notify_bulk`` records a few known rows with one insert, ``notify_select`` thousands
+the database computes with INSERT … SELECT (the escalation scan); both leave them to the periodic
 ``deliver_due`` scan, which also retries failures and sends whatever was queued while the
 broker was down. Messages are rendered when sent, from their template set (subject, text, HTML)
 in the portal's language. A missing template raises when the message is recorded: nothing is
@@ -162,6 +163,15 @@ def notify_select(rows, *, user: str, key, context, link, template: str, now=Non
         )
         for channel, channel_rows, address in channels
     )
+
+
+def notify_bulk(items: list[dict], *, template: str, now=None) -> int:
+    """Record many messages with one insert (existing keys are skipped); the periodic scan
+    sends them. Each item has key, context, channel, user_id, address and link."""
+    check_template(template)
+    rows = [_row(template=template, now=now, **item) for item in items]
+    created = Notification.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
+    return len(created)
 
 
 def queue(pk: int) -> None:
