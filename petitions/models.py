@@ -296,12 +296,18 @@ class PetitionEvent(models.Model):
         ESCALATE = "escalate", _("escalated (督办)")
         PUSH = "push", _("sent to the external platform")
 
-    petition = models.ForeignKey(Petition, models.CASCADE, related_name="events")
+    petition = models.ForeignKey(Petition, models.CASCADE, related_name="events", db_index=False)
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)
     from_status = models.CharField(_("from"), max_length=12, choices=Status.choices, blank=True)
     to_status = models.CharField(_("to"), max_length=12, choices=Status.choices, blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("by")
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+        db_index=False,
     )
     actor_label = models.CharField(_("by"), max_length=60)
     text = models.TextField(_("text"), blank=True)
@@ -310,7 +316,12 @@ class PetitionEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["petition", "created_at"], name="event_petition_time")]
+        # The request's timeline leads with the request, so it serves the foreign key too; most
+        # rows have no actor (the enterprise, the system), so only those with one are indexed.
+        indexes = [
+            models.Index(fields=["petition", "created_at"], name="event_petition_time"),
+            models.Index(fields=["actor"], condition=models.Q(actor__isnull=False), name="event_actor"),
+        ]
         verbose_name = _("timeline entry")
         verbose_name_plural = _("timeline")
 
