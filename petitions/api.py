@@ -7,6 +7,7 @@ import uuid
 
 import django_filters
 from django.conf import settings
+from django.core.validators import slug_re
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -101,7 +102,9 @@ class PublicRequestViewSet(viewsets.GenericViewSet):
     )
     def create(self, request):
         data = request_object(request)
-        point = LiaisonPoint.objects.active().filter(code=str(data.get("point", ""))).first()
+        code = str(data.get("point", ""))
+        # Only a well-formed code reaches the database (a NUL byte would fail there, not here).
+        point = LiaisonPoint.objects.active().filter(code=code).first() if slug_re.match(code) else None
         if point is None:
             raise NotFound(_("This code does not belong to any active liaison point."))
         form_data = {k: data.get(k) for k in PublicPetitionForm.Meta.fields}

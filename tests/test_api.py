@@ -94,7 +94,9 @@ class TestPublic:
         assert response.status_code == 201 and Petition.objects.get().attachments.count() == 1
 
     def test_unknown_point_and_flood(self, api, world, settings):
-        assert api.post("/api/v1/public/requests/", body(world, point="nope"), format="json").status_code == 404
+        for code in ("nope", "byd\x00", "byd x", ""):
+            response = api.post("/api/v1/public/requests/", body(world, point=code), format="json")
+            assert response.status_code == 404 and "活动点" in response.json()["detail"], code
         settings.PETITION_RATE_PER_CLIENT = 2
         codes = [api.post("/api/v1/public/requests/", body(world), format="json").status_code for _ in range(3)]
         assert codes == [201, 201, 429] and Petition.objects.count() == 2
