@@ -2,6 +2,7 @@ import datetime as dt
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.validators import slug_re
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
@@ -27,7 +28,7 @@ def board(request):
     points = LiaisonPoint.objects.visible_to(request.user).filter(active=True)
     code = request.GET.get("point")
     if code:
-        points = points.filter(code=code)
+        points = points.filter(code=code) if slug_re.match(code) else points.none()
     kind, day, start, end = _period(request)
     boards = [(point, leaderboard([point], start, end)) for point in points]
     return render(

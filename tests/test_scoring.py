@@ -154,6 +154,10 @@ class TestBoardsAndRecords:
         body = client.get("/scores/?period=month").content.decode()
         assert world.point.name in body and world.other_point.name not in body
         assert "李晓梅" in body and "王建平" not in body
+        for code in ("byd", "byd\x00", "no such"):  # one point, or none; never an error
+            response = client.get("/scores/", {"point": code})
+            assert response.status_code == 200
+            assert (world.point.name in response.content.decode()) == (code == world.point.code), code
 
     def test_a_deputy_sees_their_own_record_only(self, client, world):
         self.scored(world)
