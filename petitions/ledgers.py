@@ -1,50 +1,36 @@
-from django.db.models import F
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from liaison.core.ledger import Column, Ledger, register
+from liaison.core.ledger import Column, Ledger, read_all, register
 
 from .models import Category, Channel, Petition, Satisfaction, Status
 from .selectors import submitted_between
 
-_CHANNELS, _CATEGORIES = dict(Channel.choices), dict(Category.choices)
-_SATISFACTION, _STATUS = dict(Satisfaction.choices), dict(Status.choices)
-
-
-def _local_date(value):
-    return timezone.localtime(value).date() if value else None
-
 
 def request_rows(points, start, end):
-    """One row per request submitted in the period, oldest first; streamed from the database."""
+    """One row per request submitted in the period, oldest first; streamed from the database.
+    Local dates are computed there; labels are translated once per export, not once per cell."""
+    tz = timezone.get_current_timezone()
+    channels, categories, satisfactions, statuses = (
+        {value: str(label) for value, label in choices}
+        for choices in (Channel.choices, Category.choices, Satisfaction.choices, Status.choices)
+    )
     rows = (
         Petition.objects.filter(point__in=list(points.values_list("pk", flat=True)), **submitted_between(start, end))
         .order_by("submitted_at", "id")
         .values_list(
-            "number",
-            "submitted_at",
-            "channel",
-            "enterprise_name",
-            "category",
-            "title",
-            "deputy__name",
-            "department__name",
-            "dispatched_at",
-            "reply_due",
-            "resolved_at",
-            "resolution",
-            "satisfaction",
-            "status",
-        )  # fmt: skip
-        .annotate(_order=F("id"))
-    )
+            "number", TruncDate("submitted_at", tzinfo=tz), "channel", "enterprise_name", "category", "title",
+            "deputy__name", "department__name", TruncDate("dispatched_at", tzinfo=tz), "reply_due",
+            TruncDate("resolved_at", tzinfo=tz), "resolution", "satisfaction", "status",
+        )
+    )  # fmt: skip
     for (number, submitted, channel, enterprise, category, title, deputy, department, dispatched, reply_due,
-         resolved, resolution, satisfaction, status, _order) in rows.iterator(chunk_size=2000):  # fmt: skip
+         resolved, resolution, satisfaction, status) in read_all(rows):  # fmt: skip
         yield [
-            number, _local_date(submitted), str(_CHANNELS.get(channel, channel)), enterprise,
-            str(_CATEGORIES.get(category, category)), title, deputy or "", department or "",
-            _local_date(dispatched), reply_due, _local_date(resolved), resolution,
-            str(_SATISFACTION.get(satisfaction, "")), str(_STATUS.get(status, status)),
+            number, submitted, channels.get(channel, channel), enterprise, categories.get(category, category),
+            title, deputy or "", department or "", dispatched, reply_due, resolved, resolution,
+            satisfactions.get(satisfaction, ""), statuses.get(status, status),
         ]  # fmt: skip
 
 

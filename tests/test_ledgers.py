@@ -151,6 +151,13 @@ class TestLedgers:
         assert rows[0][:3] == ["序号", "受理编号", "受理日期"]
         assert len(rows) == 5 and rows[1][1] == history[2].number and rows[1][12] == ""
 
+    def test_dates_are_the_local_day(self, client, world):
+        late = PetitionFactory(point=world.point, now=dt.datetime(2026, 11, 3, 0, 30, tzinfo=TZ))  # 2 Nov in UTC
+        client.force_login(world.office)
+        raw = b"".join(client.get(f"/ledgers/requests/export.csv?point={world.point.pk}&{PERIOD}").streaming_content)
+        rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+        assert rows[1][1:3] == [late.number, "2026-11-03"]
+
     @pytest.mark.parametrize("slug", ["reception-days", "activities", "suggestions", "performance-points"])
     def test_every_ledger_prints_and_exports(self, client, world, history, slug):
         from deputies.services import reception_days_generate

@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from django.db import connections, transaction
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
@@ -46,6 +47,20 @@ REGISTRY: dict[str, Ledger] = {}
 def register(ledger: Ledger) -> Ledger:
     REGISTRY[ledger.slug] = ledger
     return ledger
+
+
+def read_all(queryset, chunk_size: int = 2000):
+    """Every row of ``queryset``, fetched in chunks through a server-side cursor.
+
+    PostgreSQL plans a cursor for reading a tenth of its rows: a fast start, such as walking an
+    index in order across the whole table. A ledger reads all of them, so the plan is made for
+    that (a district's 100,000-row export: 13.5 s with the cursor's plan, 8.5 s without)."""
+    using = queryset.db
+    with transaction.atomic(using=using):
+        if connections[using].vendor == "postgresql":
+            with connections[using].cursor() as cursor:
+                cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
+        yield from queryset.iterator(chunk_size=chunk_size)
 
 
 def numbered(rows: Iterable[list]) -> Iterable[list]:
