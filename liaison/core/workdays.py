@@ -6,10 +6,14 @@ does not know never raise: deadlines keep counting on weekends plus the table.
 """
 
 import datetime as dt
+from functools import lru_cache
 
 import chinese_calendar
 
 
+# The package's answer for a date never changes while it is installed; each call of its own
+# checks the date against the range of every year it knows (~40 µs), so answers are kept.
+@lru_cache(maxsize=8192)
 def _statutory(day: dt.date) -> bool | None:
     try:
         return chinese_calendar.is_workday(day)
