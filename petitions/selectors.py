@@ -63,11 +63,12 @@ def statistics(points, start: dt.date, end: dt.date, today: dt.date | None = Non
         open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
         rejected=Count("id", filter=Q(status__in=[Status.REJECTED, Status.MERGED])),
     )
-    events = PetitionEvent.objects.filter(petition__in=requests)
-    totals["resolved_on_site"] = (
-        events.filter(action=PetitionEvent.Action.RESOLVE_ON_SITE).values("petition").distinct().count()
+    # One pass over the requests' timelines for both figures.
+    on_site, rate = PetitionEvent.Action.RESOLVE_ON_SITE, PetitionEvent.Action.RATE
+    totals |= PetitionEvent.objects.filter(petition__in=requests, action__in=[on_site, rate]).aggregate(
+        resolved_on_site=Count("petition", distinct=True, filter=Q(action=on_site)),
+        unsatisfied=Count("id", filter=Q(action=rate, to_status=Status.ACCEPTED)),
     )
-    totals["unsatisfied"] = events.filter(action=PetitionEvent.Action.RATE, to_status=Status.ACCEPTED).count()
     rated = totals["satisfied"] + totals["basic"] + totals["unsatisfied"]
     totals["satisfaction_rate"] = round(100 * (totals["satisfied"] + totals["basic"]) / rated, 1) if rated else None
     totals["on_time_rate"] = round(100 * totals["on_time"] / totals["resolved"], 1) if totals["resolved"] else None
