@@ -8,7 +8,7 @@ from petitions.access import access_petition
 from petitions.models import Petition
 from points.models import LiaisonPoint
 
-from .factories import PetitionFactory, UserFactory
+from .factories import OrganisationFactory, PetitionFactory, PointFactory, UserFactory
 
 
 @pytest.fixture
@@ -32,6 +32,24 @@ class TestQuerysetScope:
     def test_office_staff_see_their_organisation_and_below(self, world, two_requests):
         assert visible(world.office) == {"本点诉求"}
         assert set(LiaisonPoint.objects.visible_to(world.office)) == {world.point}
+
+    def test_each_level_of_the_organisation_tree_sees_what_is_below_it(self, db):
+        province = OrganisationFactory(name="省人大办", kind="province")
+        city = OrganisationFactory(name="市人大办", kind="city", parent=province)
+        district = OrganisationFactory(name="区人大办", kind="district", parent=city)
+        street = OrganisationFactory(name="街道工委", kind="street", parent=district)
+        other_city = OrganisationFactory(name="另一市", kind="city", parent=province)
+        points = {org: PointFactory(organisation=org) for org in (province, city, district, street, other_city)}
+        below = {
+            province: set(points.values()),
+            city: {points[city], points[district], points[street]},
+            district: {points[district], points[street]},
+            street: {points[street]},
+        }
+        for org, expected in below.items():
+            staff = UserFactory()
+            org.staff.add(staff)
+            assert set(LiaisonPoint.objects.visible_to(staff)) == expected, org.name
 
     def test_handlers_see_only_what_was_dispatched_to_them(self, world, two_requests):
         mine, _ = two_requests
