@@ -219,7 +219,10 @@ class Petition(models.Model):
             # is full instead of sorting every request of a district.
             models.Index(fields=["-submitted_at", "-id"], name="petition_recent"),
             models.Index(fields=["point", "-submitted_at"], name="petition_point_recent"),
-            models.Index(fields=["status", "due_date"], name="petition_status_due"),
+            # Open requests of some points by deadline: overdue and due-today lists and counts.
+            models.Index(
+                fields=["point", "due_date"], condition=models.Q(status__in=OPEN_STATUSES), name="petition_open_point"
+            ),
             models.Index(fields=["department", "status"], name="petition_department_status"),
             # The escalation scan: open requests by level and due date, a small part of the table.
             models.Index(
