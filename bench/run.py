@@ -46,8 +46,8 @@ def say(name, value, target=""):
     print(f"{name:<58} {value:>22}   {target}", flush=True)
 
 
-def timed(fn, repeat=5):
-    """Median wall time in ms of ``repeat`` calls after one warm-up."""
+def timed(fn, repeat=11):
+    """Median wall time in ms of ``repeat`` calls after one warm-up (this machine is noisy)."""
     fn()
     times = []
     for _ in range(repeat):
@@ -55,6 +55,18 @@ def timed(fn, repeat=5):
         fn()
         times.append((time.perf_counter() - start) * 1000)
     return stats.median(times)
+
+
+def settle(full=False):
+    """Vacuum and flush what earlier steps wrote, as autovacuum and the checkpointer would have
+    by the time a user comes back (autovacuum is off on the benchmark machine's PostgreSQL).
+    ``full`` also compacts the tables, after an undo that rewrote many rows."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for table in ("petitions_petition", "petitions_petitionevent", "core_notification"):
+            cursor.execute(f"VACUUM {'FULL ' if full else ''}ANALYZE {table}")
+        cursor.execute("CHECKPOINT")
 
 
 def create_database(reuse: bool) -> bool:
@@ -86,6 +98,7 @@ def generate(scale: float):
         conn.commit()
         conn.autocommit = True
         conn.execute("VACUUM ANALYZE")
+        conn.execute("CHECKPOINT")  # the load's writes are flushed now, not during the measurements
         counts = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES[4:]}  # noqa: S608
     say("generate: data set built (s)", f"{time.perf_counter() - start:.0f}")
     for table, count in counts.items():
@@ -117,6 +130,7 @@ def measure_pages():
         return count[0]
 
     roles.sync_groups()
+    settle()
     office = User.objects.get(username="u5062")  # staff of 区人大办1 (district 12)
     office.groups.add(Group.objects.get(name=roles.OFFICE_STAFF))
     head = User.objects.get(username="u1")  # head of point 1
@@ -154,6 +168,7 @@ def measure_statistics():
     from points.models import LiaisonPoint
 
     cache.clear()
+    settle()
     points = LiaisonPoint.objects.filter(organisation__parent_id=12)
     year = timezone.localdate().year - 1
     figures = {}
@@ -173,7 +188,6 @@ def measure_escalation():
     import django
 
     django.setup()
-    from django.db import connection
     from django.utils import timezone
 
     from liaison.core.models import Notification
@@ -181,15 +195,11 @@ def measure_escalation():
     from petitions.models import OPEN_STATUSES, Petition, PetitionEvent
 
     # Undo an earlier run: only the rows it raised, so the table is not rewritten; then compact
-    # what the undo left behind, so a repeated run starts where the first one did, and flush
-    # the writes of the data set and earlier measurements so that this one does not pay for them.
+    # what the undo left behind, so that a repeated run starts where the first one did.
     again = Petition.objects.exclude(escalation_level=0).update(escalation_level=0)
     PetitionEvent.objects.filter(action="escalate").delete()
     Notification.objects.all().delete()
-    with connection.cursor() as cursor:
-        for table in ("petitions_petition", "petitions_petitionevent", "core_notification"):
-            cursor.execute(f"VACUUM {'FULL ' if again else ''}ANALYZE {table}")
-        cursor.execute("CHECKPOINT")
+    settle(full=bool(again))
     overdue = Petition.objects.overdue().count()
     start = time.perf_counter()
     raised = escalation_scan()
