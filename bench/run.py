@@ -57,15 +57,14 @@ def timed(fn, repeat=11):
     return stats.median(times)
 
 
-def settle(full=False):
+def settle():
     """Vacuum and flush what earlier steps wrote, as autovacuum and the checkpointer would have
-    by the time a user comes back (autovacuum is off on the benchmark machine's PostgreSQL).
-    ``full`` also compacts the tables, after an undo that rewrote many rows."""
+    by the time a user comes back (autovacuum is off on the benchmark machine's PostgreSQL)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         for table in ("petitions_petition", "petitions_petitionevent", "core_notification"):
-            cursor.execute(f"VACUUM {'FULL ' if full else ''}ANALYZE {table}")
+            cursor.execute(f"VACUUM ANALYZE {table}")
         cursor.execute("CHECKPOINT")
 
 
@@ -186,20 +185,39 @@ def measure_statistics():
 
 def measure_escalation():
     import django
+    import psycopg
 
     django.setup()
+    from django.conf import settings
+    from django.db import connections
+
+    # Every run escalates a fresh copy of the data set, so that repeated runs start from the
+    # same state as the first (undoing a run leaves the tables and indexes in another shape).
+    base, name = DB_URL.rsplit("/", 1)
+    copy = f"{name}_escalation"
+    admin = base.replace("postgres://", "postgresql://") + "/postgres"
+    connections.close_all()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{copy}" TEMPLATE "{name}" STRATEGY FILE_COPY')
+    settings.DATABASES["default"]["NAME"] = copy
+    try:
+        _escalate_and_check()
+    finally:
+        connections.close_all()
+        settings.DATABASES["default"]["NAME"] = name
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
+
+
+def _escalate_and_check():
     from django.utils import timezone
 
     from liaison.core.models import Notification
     from petitions.escalation import escalation_scan, level_thresholds
     from petitions.models import OPEN_STATUSES, Petition, PetitionEvent
 
-    # Undo an earlier run: only the rows it raised, so the table is not rewritten; then compact
-    # what the undo left behind, so that a repeated run starts where the first one did.
-    again = Petition.objects.exclude(escalation_level=0).update(escalation_level=0)
-    PetitionEvent.objects.filter(action="escalate").delete()
-    Notification.objects.all().delete()
-    settle(full=bool(again))
+    settle()
     overdue = Petition.objects.overdue().count()
     start = time.perf_counter()
     raised = escalation_scan()
