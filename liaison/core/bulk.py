@@ -22,10 +22,13 @@ def insert_select(model, queryset, *, ignore_conflicts=False, **columns) -> int:
         raise TypeError(f"{model.__name__} has no field {', '.join(sorted(unknown))}")
     select = {}
     for field in fields:
-        value = columns.get(field.name, columns.get(field.attname))
-        if value is None and field.name not in columns and field.attname not in columns:
-            auto = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
-            value = timezone.now() if auto else field.get_default()
+        given = [columns[name] for name in (field.name, field.attname) if name in columns]
+        if given:
+            value = given[0]
+        elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            value = timezone.now()
+        else:
+            value = field.get_default()
         if not hasattr(value, "resolve_expression"):
             value = Value(value, output_field=field)
         select[f"insert_{field.attname}"] = value  # aliases that cannot clash with the queryset's fields
