@@ -59,8 +59,18 @@ class Person(models.Model):
 
 class StationQuerySet(models.QuerySet):
     def current(self, day=None):
+        """Stations that hold on ``day`` (today by default)."""
         day = day or timezone.localdate()
         return self.filter(Q(until__isnull=True) | Q(until__gte=day), since__lte=day)
+
+    def points_of(self, user, day=None):
+        """Ids of the points where ``user`` is stationed on ``day``: the membership that
+        ``LiaisonPoint.objects.visible_to`` counts (registered in DeputiesConfig.ready)."""
+        return self.current(day).filter(person__user=user).values("point_id")
+
+    def heads(self, day=None):
+        """The point heads (点长) of ``day``: the one definition every page, job and check uses."""
+        return self.current(day).filter(role=Station.Role.HEAD)
 
 
 class Station(models.Model):
@@ -91,6 +101,10 @@ class Station(models.Model):
 
     def __str__(self):
         return f"{self.person} @ {self.point}"
+
+    @property
+    def is_head(self) -> bool:
+        return self.role == self.Role.HEAD
 
 
 class EnterpriseLink(models.Model):

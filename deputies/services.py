@@ -133,9 +133,9 @@ def reception_reminders_scan(*, now=None) -> int:
     for day in unrecorded:
         if at_local(day.date + dt.timedelta(days=days_after), time) > now:
             continue
-        heads = Person.objects.filter(
-            stations__point=day.point, stations__role=Station.Role.HEAD, stations__until__isnull=True
-        ).select_related("user")
+        heads = Person.objects.filter(stations__in=Station.objects.heads(today).filter(point=day.point)).select_related(
+            "user"
+        )
         for head in heads:
             created += _remind_person(
                 head,

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from liaison.core.auth import ThrottledAdminAuthenticationForm, ThrottledAuthenticationForm
 from liaison.core.health import health
-from petitions.statistics_views import statistics_view
+from liaison.portal.statistics import statistics_view
 from points import views as point_views
 
 admin.site.login_form = ThrottledAdminAuthenticationForm
@@ -18,14 +18,14 @@ urlpatterns = [
     path("", point_views.home, name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("liaison.api_urls")),
-    path("ledgers/", include("liaison.core.ledger_urls")),
+    path("api/v1/", include("liaison.portal.api_urls")),
+    path("ledgers/", include("liaison.portal.ledger_urls")),
     path("statistics/", statistics_view, name="statistics"),
     path("login/", auth_views.LoginView.as_view(authentication_form=ThrottledAuthenticationForm), name="login"),
     path("healthz", health, name="health"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("petitions.urls")),
-    path("", include("points.urls")),
+    path("", include("liaison.portal.urls")),
     path("", include("scoring.urls")),
 ]
 

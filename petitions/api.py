@@ -21,17 +21,17 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from liaison.api import errors, request_object
+from liaison.core.api import errors, request_object
 from liaison.core.webhooks import verify
 from points.models import LiaisonPoint
 
 from . import services
 from .access import access_petition, access_petition_by_token
 from .actions import TRANSITION_FORMS, perform, transition_form
+from .callbacks import CallbackRejected, apply_callback
 from .forms import AddInfoForm, PublicPetitionForm, RateForm
 from .intake import SubmissionThrottled, submit_public
 from .models import Category, ExternalPlatform, Petition, PetitionEvent, Satisfaction
-from .platforms import CallbackRejected, apply_callback
 from .workflow import ENTERPRISE_ACTOR, allowed_actions
 
 

@@ -62,7 +62,7 @@ def _recipients(batch, level: int) -> list[tuple[object, str]]:
     deputy before dispatch), level 2 the street working committee, level 3 the district office
     above it."""
     if level == 1:
-        heads = Station.objects.current().filter(role=Station.Role.HEAD)
+        heads = Station.objects.heads()
         return [
             (batch.filter(point__stations__in=heads), "point__stations__person__user"),
             (batch.filter(department__isnull=False), "department__handlers"),
@@ -164,7 +164,7 @@ def weekly_digest_scan(*, now=None) -> int:
         )
     }
     created = 0
-    heads = Station.objects.current(today).filter(role=Station.Role.HEAD, person__user__isnull=False)
+    heads = Station.objects.heads(today).filter(person__user__isnull=False)
     for station in heads.select_related("point", "person__user").filter(point__in=LiaisonPoint.objects.active()):
         numbers = figures.get(station.point_id, {"open": 0, "overdue": 0, "new": 0, "resolved": 0})
         created += len(

@@ -206,6 +206,8 @@ class Petition(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
 
+    OPEN_STATUSES = OPEN_STATUSES
+
     objects = PetitionQuerySet.as_manager()
 
     class Meta:

@@ -8,15 +8,14 @@ retries ran out), so none is lost. The payload's ``event_id`` lets the platform 
 import datetime as dt
 import logging
 
-from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from liaison.core.jobs import enqueue
 from liaison.core.webhooks import post_signed
 
-from .models import Petition, PetitionEvent, PlatformCallback
-from .workflow import HANDLE, SystemActor
+from .models import PetitionEvent
 
 log = logging.getLogger(__name__)
 RESCAN_DAYS = 30
@@ -68,12 +67,8 @@ def push_dispatch(event_id: int, now=None) -> bool:
 
 
 def queue_push(event_id: int) -> None:
-    from .tasks import push_to_platform
-
-    try:
-        push_to_platform.delay(event_id)
-    except Exception:  # noqa: BLE001 — the rescan will queue it again
-        log.warning("could not queue platform push for event %s", event_id, exc_info=True)
+    """Hand the push to a worker; if the broker is unreachable, the rescan queues it again."""
+    enqueue("petitions.tasks.push_to_platform", event_id)
 
 
 def unpushed_dispatches(now=None):
@@ -93,39 +88,3 @@ def unpushed_dispatches(now=None):
         .filter(pushed=False)
         .values_list("pk", flat=True)
     )
-
-
-class CallbackRejected(Exception):
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status, self.message = status, message
-
-
-CALLBACK_ACTIONS = {"sign": None, "reply": "result", "return": "reason"}
-
-
-def apply_callback(*, platform, callback_id: str, number: str, action: str, text: str = ""):
-    """Move a request as the platform reports, through the same workflow functions and checks.
-    A callback id already applied is refused (409) and changes nothing."""
-    from .actions import perform, transition_form
-    from .services import TransitionRefused
-
-    if action not in CALLBACK_ACTIONS:
-        raise CallbackRejected(400, _("Unknown action."))
-    with transaction.atomic():
-        petition = Petition.objects.filter(number=number, department__platform=platform).first()
-        if petition is None:
-            raise CallbackRejected(404, _("No request with this number was dispatched through this platform."))
-        _obj, created = PlatformCallback.objects.get_or_create(platform=platform, callback_id=callback_id)
-        if not created:
-            raise CallbackRejected(409, _("This callback was already applied."))
-        field = CALLBACK_ACTIONS[action]
-        form = transition_form(action, petition, {field: text} if field else None)
-        if form is not None and not form.is_valid():
-            transaction.set_rollback(True)
-            raise CallbackRejected(400, "; ".join(m for errors in form.errors.values() for m in errors))
-        try:
-            return perform(action, petition, SystemActor(platform.name, {HANDLE}), form.cleaned_data if form else {})
-        except TransitionRefused as exc:
-            transaction.set_rollback(True)
-            raise CallbackRejected(409, exc.message) from exc

@@ -12,10 +12,8 @@ class PetitionQuerySet(models.QuerySet):
             return self.none()
         if user.is_superuser:
             return self.all()
-        from points.models import LiaisonPoint
-
-        from .models import Department
-
+        LiaisonPoint = self.model.point.field.related_model
+        Department = self.model.department.field.related_model
         # Ids as literal lists, not subqueries: PostgreSQL then reads the point and department
         # indexes (a bitmap OR) instead of testing a million rows against two subplans.
         points = list(LiaisonPoint.objects.visible_to(user).values_list("id", flat=True))
@@ -28,9 +26,7 @@ class PetitionQuerySet(models.QuerySet):
         return self.filter(scope)
 
     def open(self):
-        from .models import OPEN_STATUSES
-
-        return self.filter(status__in=OPEN_STATUSES)
+        return self.filter(status__in=self.model.OPEN_STATUSES)
 
     def overdue(self, today=None):
         """Open requests whose current stage passed its deadline before ``today``."""

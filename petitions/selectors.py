@@ -108,3 +108,20 @@ def _bars(rows: list[dict]) -> dict:
     for r in rows:
         r["percent"] = round(100 * r["value"] / top) if top else 0
     return {"rows": rows, "height": len(rows) * BAR_HEIGHT}
+
+
+def point_year_requests(point, year: int) -> dict:
+    """Requests a point received in ``year`` and how many of them are resolved."""
+    return Petition.objects.filter(point=point, submitted_at__year=year).aggregate(
+        received=Count("id"), resolved=Count("id", filter=Q(resolved_at__isnull=False))
+    )
+
+
+def recently_resolved(point, limit: int = 6) -> list[dict]:
+    """The point's latest resolved requests as raw rows (title, enterprise name, resolved at);
+    callers that publish them anonymise first."""
+    return list(
+        Petition.objects.filter(point=point, resolved_at__isnull=False)
+        .order_by("-resolved_at")
+        .values("title", "enterprise_name", "resolved_at")[:limit]
+    )

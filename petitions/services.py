@@ -19,6 +19,7 @@ from liaison.core.notifications import notify_bulk, ref, user_channels
 from liaison.core.workdays import add_workdays
 
 from .models import Attachment, Department, Petition, PetitionCounter, PetitionEvent, Satisfaction, Status
+from .platforms import queue_push
 from .uploads import CleanUpload
 from .workflow import ENTERPRISE_ACTOR, TRANSITIONS, PublicActor, SystemActor, actor_rights
 
@@ -264,8 +265,6 @@ def petition_dispatch(*, petition, actor, department: Department, due: dt.date |
         due_date=sign_due,
     )
     if department.platform_id and department.platform.active:
-        from .platforms import queue_push
-
         event_id = petition.events.filter(action=PetitionEvent.Action.DISPATCH).latest("created_at", "id").pk
         transaction.on_commit(lambda: queue_push(event_id))
     return petition

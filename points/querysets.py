@@ -1,6 +1,7 @@
+from collections.abc import Callable
+
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 
 # Organisations nest province → city → district → street: four levels at most.
 _ORG_DEPTH = 4
@@ -19,28 +20,34 @@ class OrganisationQuerySet(models.QuerySet):
         return self.filter(q)
 
 
+# Who works at which point is kept by the apps that station people (deputies registers its
+# current stations when it loads), so this, the bottom app, needs to know none of them. Each
+# entry maps a user to a queryset of point ids.
+_MEMBERSHIPS: list[Callable] = []
+
+
+def register_membership(points_of: Callable) -> Callable:
+    """Count the points ``points_of(user)`` returns (a ``values("point_id")`` queryset) as
+    points ``user`` works for."""
+    if points_of not in _MEMBERSHIPS:
+        _MEMBERSHIPS.append(points_of)
+    return points_of
+
+
 class LiaisonPointQuerySet(models.QuerySet):
     def active(self):
         return self.filter(active=True)
 
     def visible_to(self, user):
-        """Points ``user`` works for: all below their organisations (office staff), or the
-        points where they are stationed now (point heads, deputies, grid workers).
-
-        Stations are matched through their reverse name so that this app needs no import of
-        the deputies app, which depends on it.
-        """
-        if not user.is_authenticated:
+        """Points ``user`` works for: all below their organisations (office staff), and the
+        points the registered memberships give them (where they are stationed now: point
+        heads, deputies, grid workers)."""
+        if not user.is_authenticated or not user.is_active:
             return self.none()
         if user.is_superuser:
             return self.all()
-        from .models import LiaisonPoint, Organisation
-
-        today = timezone.localdate()
-        stationed = LiaisonPoint.objects.filter(
-            Q(stations__until__isnull=True) | Q(stations__until__gte=today),
-            stations__person__user=user,
-            stations__since__lte=today,
-        ).values("id")
-        orgs = Organisation.objects.run_by(user).values("id")
-        return self.filter(Q(organisation_id__in=orgs) | Q(id__in=stationed))
+        Organisation = self.model.organisation.field.related_model
+        scope = Q(organisation_id__in=Organisation.objects.run_by(user).values("id"))
+        for points_of in _MEMBERSHIPS:
+            scope |= Q(id__in=points_of(user))
+        return self.filter(scope)

@@ -12,6 +12,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from deputies.models import Activity, DutyAssignment, ReceptionDay, Suggestion
+from liaison.core.workdays import add_workdays
 from petitions.models import Petition, PetitionEvent, Satisfaction, Status
 
 DEFAULT_RULES = [
@@ -64,8 +65,6 @@ def _events(action, *extra):
 def accepted_on_time():
     # On time: accepted no later than the accept deadline of the submission, recomputed
     # with the same working-day rule (the request's due_date moves on after acceptance).
-    from liaison.core.workdays import add_workdays
-
     limit = settings.PETITION_ACCEPT_WORKDAYS
     rows = _events(PetitionEvent.Action.ACCEPT, _tz_date("petition__submitted_at"))
     return "petitionevent", [row[:5] for row in rows if row[2] <= add_workdays(row[5], limit)]

@@ -40,3 +40,13 @@ def person_record(person, start=None, end=None):
     if end:
         qs = qs.filter(occurred_on__lte=end)
     return qs.order_by("-occurred_on", "id")
+
+
+def top_scores(point, year: int, limit: int = 5) -> list[dict]:
+    """The highest performance points earned at ``point`` in ``year``."""
+    return list(
+        ScoreEvent.objects.filter(point=point, occurred_on__year=year)
+        .values("person__name")
+        .annotate(total=Sum("points"))
+        .order_by("-total", "person__name")[:limit]
+    )

@@ -6,7 +6,7 @@ from django.core.validators import slug_re
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from deputies.models import Person
+from deputies.models import Person, Station
 from points.models import LiaisonPoint
 
 from .selectors import PERIODS, leaderboard, period_bounds, person_record
@@ -45,7 +45,7 @@ def can_see_record(user, person) -> bool:
     points = LiaisonPoint.objects.visible_to(user)
     if user.organisations.exists():
         return person.stations.filter(point__in=points).exists()
-    heads_of = points.filter(stations__person__user=user, stations__role="head")
+    heads_of = Station.objects.heads().filter(person__user=user).values("point_id")
     return person.stations.filter(point__in=heads_of).exists()
 
 

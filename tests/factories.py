@@ -6,9 +6,9 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from deputies.models import EnterpriseLink, Person, Station
-from liaison.core.demo import make_uscc
 from petitions.models import Category, Department, Petition
 from points.models import Enterprise, IndustryChain, LiaisonPoint, Organisation
+from points.validators import make_uscc
 
 _codes = itertools.count(1000)
 

@@ -1,21 +1,20 @@
 import datetime as dt
-
 import io
 
 import pytest
 import zxingcpp
-from PIL import Image
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from PIL import Image
 
 from deputies.models import Person
-from liaison.core.demo import make_uscc
+from deputies.selectors import next_reception_date
+from liaison.portal.selectors import anonymise
 from petitions import services
 from points.models import LiaisonPoint
-from points.selectors import anonymise, next_reception_date
 from points.services import point_rotate_qr
-from points.validators import validate_uscc
+from points.validators import make_uscc, validate_uscc
 
 from .factories import PersonFactory, PetitionFactory, StationFactory
 
@@ -174,6 +173,7 @@ class TestPeoplesPhotos:
         import io
 
         from django.core.files.storage import default_storage
+
         from .test_submission import jpeg_with_gps
 
         response, person = self.post_photo(client, world, jpeg_with_gps())

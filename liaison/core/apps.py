@@ -9,9 +9,6 @@ class CoreConfig(AppConfig):
     verbose_name = _("Portal settings")
 
     def ready(self):
-        from django.utils.module_loading import autodiscover_modules
-
         from . import roles
 
         post_migrate.connect(roles.sync_groups_after_migrate, sender=self)
-        autodiscover_modules("ledgers")  # each app's ledgers register with liaison.core.ledger

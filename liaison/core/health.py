@@ -2,6 +2,7 @@
 
 import logging
 
+from celery import current_app
 from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
@@ -22,9 +23,9 @@ def _cache():
 
 
 def _broker():
-    from liaison.celery import app
-
-    with app.connection_for_write() as conn:
+    # The project's Celery app, configured at start-up (liaison/celery.py), reached without
+    # importing the project package from the floor.
+    with current_app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
 
 

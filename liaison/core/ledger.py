@@ -11,6 +11,7 @@ import datetime as dt
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 from django.db import connections, transaction
 from django.http import FileResponse, StreamingHttpResponse
@@ -129,6 +130,4 @@ def xlsx_response(ledger: Ledger, rows: Iterable[list], filename: str, heading: 
 
 
 def _disposition(filename: str) -> str:
-    from urllib.parse import quote
-
     return f"attachment; filename=\"ledger{filename[filename.rfind('.') :]}\"; filename*=UTF-8''{quote(filename)}"

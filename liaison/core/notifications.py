@@ -23,6 +23,7 @@ from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 
 from .bulk import insert_select
+from .jobs import enqueue
 from .models import Notification
 
 log = logging.getLogger(__name__)
@@ -176,12 +177,7 @@ def notify_bulk(items: list[dict], *, template: str, now=None) -> int:
 
 def queue(pk: int) -> None:
     """Hand the send to a worker; if the broker is unreachable, the periodic scan sends it."""
-    from .tasks import send_notification
-
-    try:
-        send_notification.delay(pk)
-    except Exception:  # noqa: BLE001 — the row is pending; deliver_due will pick it up
-        log.warning("could not queue notification %s; it stays pending", pk, exc_info=True)
+    enqueue("liaison.core.tasks.send_notification", pk)
 
 
 def _send(notification: Notification) -> None:

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "deputies",
     "petitions",
     "scoring",
+    "liaison.portal",
 ]
 
 MIDDLEWARE = [
@@ -251,7 +252,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "liaison.api.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "liaison.core.api.Pagination",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
@@ -259,7 +260,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"token": env_str("API_TOKEN_RATE", "10/min")},
-    "EXCEPTION_HANDLER": "liaison.api.exception_handler",
+    "EXCEPTION_HANDLER": "liaison.core.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "链上代表活动点 API",

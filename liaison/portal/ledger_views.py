@@ -8,9 +8,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from liaison.core.ledger import REGISTRY, csv_response, numbered, xlsx_response
 from points.models import LiaisonPoint
-
-from .ledger import REGISTRY, csv_response, numbered, xlsx_response
 
 PRINT_LIMIT = 5000  # beyond this the print view asks for an export instead
 

@@ -20,7 +20,7 @@ from petitions import services
 from petitions.models import Category, Channel, Department, Petition, Satisfaction
 from points.models import ChainSegment, Enterprise, IndustryChain, LiaisonPoint, Organisation
 from points.selectors import reception_date_in_month
-from points.validators import uscc_check_char
+from points.validators import make_uscc
 from scoring.services import score_sync
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -122,15 +122,6 @@ REQUESTS = [
     ("技能人才培训补贴申领", 1, "璧山铝压铸有限公司", Category.LABOUR, Channel.QR, "site"),
     ("充电桩建设用电增容", 0, "璧城储能设备有限公司", Category.INFRASTRUCTURE, Channel.PHONE, "open"),
 ]
-
-
-def make_uscc(index: int) -> str:
-    org = f"{70000000 + index * 7919:08d}"
-    weights = (3, 7, 9, 10, 5, 8, 4, 2)
-    c = 11 - sum(int(d) * w for d, w in zip(org, weights, strict=True)) % 11
-    org += {10: "X", 11: "0"}.get(c, str(c))
-    first17 = "91500227" + org
-    return first17 + uscc_check_char(first17)
 
 
 def _user(username, *, group=None, superuser=False, name=""):

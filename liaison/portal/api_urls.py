@@ -8,7 +8,8 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from deputies.api import PersonViewSet, ReceptionDayViewSet
 from petitions.api import PetitionViewSet, PlatformCallbackView, PublicRequestViewSet
-from points.api import PointViewSet
+
+from .api import PointViewSet
 
 
 class TokenView(ObtainAuthToken):

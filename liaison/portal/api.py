@@ -2,10 +2,11 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.permissions import AllowAny
 
-from liaison.api import errors
+from deputies.selectors import next_reception_date
+from liaison.core.api import errors
+from points.models import LiaisonPoint
 
-from . import selectors
-from .models import LiaisonPoint
+"""Points in the API: public, with the next reception day from the deputies app."""
 
 
 class PointOut(serializers.ModelSerializer):
@@ -22,7 +23,7 @@ class PointOut(serializers.ModelSerializer):
         return obj.qr_url
 
     def get_next_reception(self, obj) -> str:
-        return selectors.next_reception_date(obj).isoformat()
+        return next_reception_date(obj).isoformat()
 
 
 @extend_schema(responses={200: PointOut, **errors(404)})

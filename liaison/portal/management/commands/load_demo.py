@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from liaison.core import demo
+from liaison.portal import demo
 
 
 class Command(BaseCommand):

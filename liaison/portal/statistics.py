@@ -4,9 +4,9 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import render
 from django.utils import timezone
 
-from liaison.core.ledger_views import LedgerFilter
+from petitions.selectors import statistics
 
-from .selectors import statistics
+from .ledger_views import LedgerFilter
 
 
 @staff_member_required

@@ -1,5 +1,7 @@
 """What every API view shares: pagination, the error body, and the URL tree under /api/v1/."""
 
+from collections.abc import Mapping
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -59,8 +61,6 @@ def errors(*codes: int) -> dict:
 
 def request_object(request):
     """The request body as a mapping; any other JSON (a list, a string) is a 400, not a crash."""
-    from collections.abc import Mapping
-
     if not isinstance(request.data, Mapping):
         raise exceptions.ValidationError({"non_field_errors": [_("The body must be a JSON object.")]})
     return request.data

@@ -1,0 +1,57 @@
+"""What the public point page and the display screen show, composed from the apps' selectors
+and cached for a few minutes, so a TV polling every minute costs one cache read."""
+
+import re
+
+from django.core.cache import cache
+from django.utils import timezone
+
+from deputies import selectors as deputies
+from petitions import selectors as petitions
+from points.models import LiaisonPoint
+from scoring import selectors as scoring
+
+FIGURES_TTL = 300
+SCREEN_TTL = 60
+
+
+def point_figures(point: LiaisonPoint, year: int | None = None) -> dict:
+    """The point's figures for the year: requests received and resolved, people stationed,
+    activities and suggestions."""
+    year = year or timezone.localdate().year
+
+    def compute():
+        return {"year": year, **petitions.point_year_requests(point, year), **deputies.point_year_counts(point, year)}
+
+    return cache.get_or_set(f"point-figures:{point.pk}:{year}", compute, FIGURES_TTL)
+
+
+_DIGITS = re.compile(r"\d{5,}")
+
+
+def anonymise(title: str, names: list[str]) -> str:
+    """A title fit for a public screen: enterprise names and long numbers taken out."""
+    for name in sorted(filter(None, names), key=len, reverse=True):
+        title = title.replace(name, "某企业")
+    return _DIGITS.sub("***", title)
+
+
+def screen_data(point: LiaisonPoint) -> dict:
+    """Everything the display screen's panel shows, as plain data."""
+
+    def compute():
+        return {
+            "figures": point_figures(point),
+            "next_reception": deputies.next_reception_date(point),
+            "roster": [
+                {"name": s.person.name, "is_head": s.is_head, "role": s.get_role_display()}
+                for s in deputies.on_duty(point)
+            ],
+            "resolved": [
+                {"title": anonymise(r["title"], [r["enterprise_name"]]), "resolved_at": r["resolved_at"]}
+                for r in petitions.recently_resolved(point)
+            ],
+            "top": scoring.top_scores(point, timezone.localdate().year),
+        }
+
+    return cache.get_or_set(f"screen:{point.pk}", compute, SCREEN_TTL)
