@@ -1,55 +1,21 @@
-"""Transitions as people ask for them: a small form validates the input, one service performs it.
+"""Workflow steps as people ask for them: the step's form validates the input, its service
+performs it. The work desk, the API, the tracking page and the platforms' callbacks all come
+through here, so the same input is accepted or refused with the same messages everywhere.
 
-The admin's buttons and the API's action endpoints both go through ``transition_form`` and
-``perform``, so the same input is accepted or refused with the same messages everywhere.
+Importing this module declares every step (they live on their services); read ``STEPS`` here.
 """
 
-from . import services
-from .forms import DispatchForm, MergeForm, NoteForm, RateForm, ReasonForm, ResultForm, TextForm
+from .services import TransitionRefused
+from .workflow import STEPS, Step, allowed_steps
 
-# Which small form each transition asks for (None: no input).
-TRANSITION_FORMS = {
-    "accept": None,
-    "sign": None,
-    "reject": ReasonForm,
-    "return": ReasonForm,
-    "resolve_on_site": ResultForm,
-    "reply": ResultForm,
-    "confirm": TextForm,
-    "dispatch": DispatchForm,
-    "merge": MergeForm,
-    "rate": RateForm,
-    "note": NoteForm,
-}
+__all__ = ["STEPS", "Step", "TransitionRefused", "allowed_steps", "perform", "transition_form"]
 
 
-def transition_form(action, petition, data):
-    form_class = TRANSITION_FORMS[action]
-    if form_class is None:
-        return None
-    kwargs = {"petition": petition} if form_class is MergeForm else {}
-    return form_class(data, **kwargs)
+def transition_form(action: str, petition, data=None, files=None):
+    """The form of step ``action`` for ``petition``, bound to ``data``; None for no input."""
+    return STEPS[action].bind(petition, data, files)
 
 
-def perform(action, petition, actor, data):
-    """Call the service for ``action`` with the validated ``data``; raises TransitionRefused."""
-    calls = {
-        "accept": lambda: services.petition_accept(petition=petition, actor=actor),
-        "sign": lambda: services.petition_sign(petition=petition, actor=actor),
-        "reject": lambda: services.petition_reject(petition=petition, actor=actor, reason=data["reason"]),
-        "return": lambda: services.petition_return(petition=petition, actor=actor, reason=data["reason"]),
-        "resolve_on_site": lambda: services.petition_resolve_on_site(
-            petition=petition, actor=actor, result=data["result"]
-        ),
-        "reply": lambda: services.petition_reply(petition=petition, actor=actor, result=data["result"]),
-        "confirm": lambda: services.petition_confirm(petition=petition, actor=actor, text=data["text"]),
-        "dispatch": lambda: services.petition_dispatch(
-            petition=petition, actor=actor, department=data["department"], due=data["due"]
-        ),
-        "merge": lambda: services.petition_merge(petition=petition, actor=actor, into=data["into"]),
-        "rate": lambda: services.petition_rate(
-            petition=petition, actor=actor, satisfaction=data["satisfaction"], comment=data["comment"]
-        ),
-        "note": lambda: services.petition_note(petition=petition, actor=actor, text=data["text"]),
-    }
-    return calls[action]()
+def perform(action: str, petition, actor, data: dict):
+    """Take step ``action`` with validated ``data``; raises TransitionRefused."""
+    return STEPS[action].perform(petition, actor, data)

@@ -21,10 +21,9 @@ from points.models import LiaisonPoint
 
 from . import services
 from .access import access_petition
-from .actions import TRANSITION_FORMS, perform, transition_form
+from .actions import STEPS, allowed_steps
 from .forms import RequestFieldsMixin, linked_enterprises
 from .models import Attachment, Channel, Department, ExternalPlatform, Petition, PetitionEvent, Status
-from .workflow import TRANSITIONS, allowed_actions
 
 
 @admin.register(Department)
@@ -228,32 +227,32 @@ class PetitionAdmin(admin.ModelAdmin):
             can_see = request.user.has_perm("petitions.view_contact_phone")
             extra_context["contact_phone"] = petition.contact_phone if can_see else petition.masked_phone
             extra_context["transitions"] = [
-                (name, TRANSITIONS[name].label, TRANSITION_FORMS[name] is None)
-                for name in allowed_actions(petition, request.user)
+                (step.name, step.label, step.form is None) for step in allowed_steps(petition, request.user)
             ]
             extra_context["attachments"] = petition.attachments.all()
         return super().changeform_view(request, object_id, form_url, extra_context)
 
     def transition_view(self, request, pk, action):
         petition = access_petition(request.user, pk)
-        if action not in TRANSITION_FORMS:
+        step = STEPS.get(action)
+        if step is None:
             raise PermissionDenied
-        form = transition_form(action, petition, request.POST or None)
+        form = step.bind(petition, request.POST or None, request.FILES or None)
         if request.method == "POST" and (form is None or form.is_valid()):
             try:
-                perform(action, petition, request.user, form.cleaned_data if form else {})
+                step.perform(petition, request.user, form.cleaned_data if form else {})
             except services.TransitionRefused as exc:
                 self.message_user(request, exc.message, messages.ERROR)
             else:
-                self.message_user(request, gettext("%(action)s: done.") % {"action": TRANSITIONS[action].label})
+                self.message_user(request, gettext("%(action)s: done.") % {"action": step.label})
             return redirect(reverse("admin:petitions_petition_change", args=[petition.pk]))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "petition": petition,
             "form": form,
-            "title": f"{TRANSITIONS[action].label} · {petition.number}",
-            "action_label": TRANSITIONS[action].label,
+            "title": f"{step.label} · {petition.number}",
+            "action_label": step.label,
         }
         return TemplateResponse(
             request, "admin/petitions/petition/transition.html", context, status=400 if form and form.errors else 200

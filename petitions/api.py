@@ -2,6 +2,7 @@
 external platforms' signed callback. Validation, throttling and idempotency are the web form's;
 every change goes through the same services."""
 
+import functools
 import json
 import uuid
 
@@ -12,6 +13,7 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -21,22 +23,28 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from liaison.core.api import errors, request_object
+from liaison.core.api import errors, request_object, serializer_for_form
 from liaison.core.webhooks import verify
 from points.models import LiaisonPoint
 
-from . import services
 from .access import access_petition, access_petition_by_token
-from .actions import TRANSITION_FORMS, perform, transition_form
+from .actions import STEPS, TransitionRefused
 from .callbacks import CallbackRejected, apply_callback
-from .forms import AddInfoForm, PublicPetitionForm, RateForm
+from .forms import PublicPetitionForm
 from .intake import SubmissionThrottled, submit_public
-from .models import Category, ExternalPlatform, Petition, PetitionEvent, Satisfaction
+from .models import Category, ExternalPlatform, Petition, PetitionEvent
 from .workflow import ENTERPRISE_ACTOR, allowed_actions
 
 
 def form_errors(form) -> ValidationError:
     return ValidationError({field: [str(m) for m in messages] for field, messages in form.errors.items()})
+
+
+@functools.cache
+def step_input(name: str):
+    step = STEPS[name]
+    component = "".join(part.title() for part in name.split("_")) + "In"
+    return serializer_for_form(step.form, component) if step.form else inline_serializer(component, {})
 
 
 # Public: filing and tracking ------------------------------------------------------------------
@@ -128,55 +136,33 @@ class PublicRequestViewSet(viewsets.GenericViewSet):
         return Response(PublicPetitionOut(self._petition(number, token)).data)
 
     @extend_schema(
-        request=inline_serializer("AddInfoIn", {"text": serializers.CharField(max_length=5000)}),
+        request=step_input("add_info"),
         responses={200: PublicPetitionOut, **errors(400, 404, 409)},
-        description="Add information to an open request.",
+        description="Add information (and files, as multipart) to an open request.",
     )
     @action(detail=False, methods=["post"], url_path=r"(?P<number>[A-Za-z0-9-]+)/(?P<token>[A-Za-z0-9_-]+)/info")
     def info(self, request, number, token):
-        petition = self._petition(number, token)
-        form = AddInfoForm(
-            {"text": request_object(request).get("text", "")}, {"attachments": request.FILES.getlist("attachments")}
-        )
-        if not form.is_valid():
-            raise form_errors(form)
-        return self._run(
-            lambda: services.petition_add_info(
-                petition=petition, text=form.cleaned_data["text"], uploads=form.cleaned_data["attachments"]
-            )
-        )
+        return self._step(request, number, token, "add_info")
 
     @extend_schema(
-        request=inline_serializer(
-            "RateIn",
-            {
-                "satisfaction": serializers.ChoiceField(Satisfaction.choices),
-                "comment": serializers.CharField(required=False),
-            },
-        ),
+        request=step_input("rate"),
         responses={200: PublicPetitionOut, **errors(400, 404, 409)},
         description="Rate a resolved request once; unsatisfied reopens it.",
     )
     @action(detail=False, methods=["post"], url_path=r"(?P<number>[A-Za-z0-9-]+)/(?P<token>[A-Za-z0-9_-]+)/rate")
     def rate(self, request, number, token):
+        return self._step(request, number, token, "rate")
+
+    def _step(self, request, number, token, name):
+        """The enterprise's steps, through the same forms and services as everywhere."""
         petition = self._petition(number, token)
-        data = request_object(request)
-        form = RateForm({"satisfaction": data.get("satisfaction"), "comment": data.get("comment", "")})
+        step = STEPS[name]
+        form = step.bind(petition, request_object(request), request.FILES)
         if not form.is_valid():
             raise form_errors(form)
-        return self._run(
-            lambda: services.petition_rate(
-                petition=petition,
-                actor=ENTERPRISE_ACTOR,
-                satisfaction=form.cleaned_data["satisfaction"],
-                comment=form.cleaned_data["comment"],
-            )  # fmt: skip
-        )
-
-    def _run(self, call):
         try:
-            petition = call()
-        except services.TransitionRefused as exc:
+            petition = step.perform(petition, ENTERPRISE_ACTOR, form.cleaned_data)
+        except TransitionRefused as exc:
             return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
         return Response(PublicPetitionOut(petition).data)
 
@@ -238,26 +224,6 @@ class PetitionDetailOut(PetitionOut):
         return allowed_actions(obj, self.context["request"].user)
 
 
-ACTION_INPUTS = {
-    None: inline_serializer("NoInput", {}),
-    "ReasonForm": inline_serializer("ReasonIn", {"reason": serializers.CharField(max_length=2000)}),
-    "ResultForm": inline_serializer("ResultIn", {"result": serializers.CharField(max_length=5000)}),
-    "TextForm": inline_serializer("TextIn", {"text": serializers.CharField(required=False, max_length=5000)}),
-    "NoteForm": inline_serializer("NoteIn", {"text": serializers.CharField(max_length=5000)}),
-    "DispatchForm": inline_serializer(
-        "DispatchIn", {"department": serializers.IntegerField(), "due": serializers.DateField(required=False)}
-    ),
-    "MergeForm": inline_serializer("MergeIn", {"into": serializers.CharField(help_text="tracking number")}),
-    "RateForm": inline_serializer(
-        "StaffRateIn",
-        {
-            "satisfaction": serializers.ChoiceField(Satisfaction.choices),
-            "comment": serializers.CharField(required=False),
-        },
-    ),
-}
-
-
 class PetitionViewSet(viewsets.ReadOnlyModelViewSet):
     """Requests visible to the signed-in user, exactly as in the work desk."""
 
@@ -276,36 +242,44 @@ class PetitionViewSet(viewsets.ReadOnlyModelViewSet):
     def get_serializer_class(self):
         return PetitionDetailOut if self.action == "retrieve" else PetitionOut
 
-    def _transition(self, request, pk, name):
+
+class StepSchema(AutoSchema):
+    """Each step's endpoint documents its own input: the step's form, as a serializer."""
+
+    def get_request_serializer(self):
+        return step_input(self.view.step)
+
+    def get_operation_id(self):
+        return f"requests_{self.view.step}"
+
+    def get_tags(self):
+        return ["requests"]
+
+    def get_description(self):
+        step = STEPS[self.view.step]
+        sources = ", ".join(sorted(step.sources))
+        return f"Workflow step “{step.name}” ({step.label}), from: {sources}. See petitions/workflow.py."
+
+
+class PetitionStepView(APIView):
+    """Take one workflow step on a request visible to you: one URL per step of
+    ``actions.STEPS`` (liaison/portal/api_urls.py), validated by the step's form."""
+
+    step = None  # the step's name, given per URL by as_view(step=…)
+    schema = StepSchema()
+
+    @extend_schema(responses={200: PetitionDetailOut, **errors(400, 403, 404, 409)})
+    def post(self, request, pk):
+        step = STEPS[self.step]
         petition = access_petition(request.user, pk)
-        form = transition_form(name, petition, request_object(request) if TRANSITION_FORMS[name] else None)
+        form = step.bind(petition, request_object(request), request.FILES) if step.form else None
         if form is not None and not form.is_valid():
             raise form_errors(form)
         try:
-            petition = perform(name, petition, request.user, form.cleaned_data if form else {})
-        except services.TransitionRefused as exc:
+            petition = step.perform(petition, request.user, form.cleaned_data if form else {})
+        except TransitionRefused as exc:
             return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
         return Response(PetitionDetailOut(petition, context={"request": request}).data)
-
-
-def _make_action(name):
-    form_class = TRANSITION_FORMS[name]
-
-    def handler(self, request, pk=None):
-        return self._transition(request, pk, name)
-
-    # Method names are prefixed: a bare "dispatch" would replace the view's own dispatch().
-    handler.__name__ = f"transition_{name}"
-    handler.__doc__ = f"Workflow transition “{name}” (see the table in petitions/workflow.py)."
-    handler = extend_schema(
-        request=ACTION_INPUTS[form_class.__name__ if form_class else None],
-        responses={200: PetitionDetailOut, **errors(400, 403, 404, 409)},
-    )(handler)
-    return action(detail=True, methods=["post"], url_path=name.replace("_", "-"))(handler)
-
-
-for _name in TRANSITION_FORMS:
-    setattr(PetitionViewSet, f"transition_{_name}", _make_action(_name))
 
 
 # External platforms' callback ----------------------------------------------------------------

@@ -131,7 +131,16 @@ class PublicPetitionForm(PetitionForm):
         return ""
 
 
-class AddInfoForm(forms.Form):
+class StepForm(forms.Form):
+    """The input of one workflow step (``workflow.Step.form``) for one request: its cleaned
+    data are the step's service arguments."""
+
+    def __init__(self, *args, petition, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.petition = petition
+
+
+class AddInfoForm(StepForm):
     text = forms.CharField(label=_("Information to add"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
     attachments = MultipleFileField(label=_("Photos or PDF files"), required=False)
 
@@ -139,7 +148,7 @@ class AddInfoForm(forms.Form):
         return clean_uploads(self.cleaned_data.get("attachments") or [])
 
 
-class RateForm(forms.Form):
+class RateForm(StepForm):
     satisfaction = forms.ChoiceField(
         label=_("How satisfied are you?"), choices=Satisfaction.choices, widget=forms.RadioSelect
     )
@@ -148,24 +157,24 @@ class RateForm(forms.Form):
     )
 
 
-# Small forms behind the admin's transition buttons.
-class ReasonForm(forms.Form):
+# Small forms behind the work desk's step buttons.
+class ReasonForm(StepForm):
     reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class ResultForm(forms.Form):
+class ResultForm(StepForm):
     result = forms.CharField(label=_("Result"), max_length=5000, widget=forms.Textarea(attrs={"rows": 4}))
 
 
-class TextForm(forms.Form):
+class TextForm(StepForm):
     text = forms.CharField(label=_("Text"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class NoteForm(forms.Form):
+class NoteForm(StepForm):
     text = forms.CharField(label=_("Note"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class DispatchForm(forms.Form):
+class DispatchForm(StepForm):
     department = forms.ModelChoiceField(label=_("Department"), queryset=Department.objects.filter(active=True))
     due = forms.DateField(
         label=_("Reply due"),
@@ -175,12 +184,8 @@ class DispatchForm(forms.Form):
     )
 
 
-class MergeForm(forms.Form):
+class MergeForm(StepForm):
     into = forms.CharField(label=_("Tracking number of the request to merge into"), max_length=40)
-
-    def __init__(self, *args, petition, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.petition = petition
 
     def clean_into(self):
         number = self.cleaned_data["into"].strip().upper()

@@ -1,8 +1,9 @@
 """Every write to a request. Views, admin actions, API endpoints and tasks call these.
 
-Each transition runs in one transaction: it locks the row, checks the transition against
-``workflow.TRANSITIONS`` and the actor's rights, saves only the fields it changes, and inserts
-the timeline row. A refused transition raises ``TransitionRefused``; nothing is a silent no-op.
+Each workflow step is declared here, on its function (``@step``, see ``workflow``), and runs in
+one transaction: it locks the row, checks the step's source states and the actor's rights,
+saves only the fields it changes, and inserts the timeline row. A refused step raises
+``TransitionRefused``; nothing is a silent no-op.
 """
 
 import datetime as dt
@@ -18,10 +19,20 @@ from deputies.models import Person, Station
 from liaison.core.notifications import notify_bulk, ref, user_channels
 from liaison.core.workdays import add_workdays
 
-from .models import Attachment, Department, Petition, PetitionCounter, PetitionEvent, Satisfaction, Status
+from .forms import AddInfoForm, DispatchForm, MergeForm, NoteForm, RateForm, ReasonForm, ResultForm, TextForm
+from .models import (
+    OPEN_STATUSES,
+    Attachment,
+    Department,
+    Petition,
+    PetitionCounter,
+    PetitionEvent,
+    Satisfaction,
+    Status,
+)
 from .platforms import queue_push
 from .uploads import CleanUpload
-from .workflow import ENTERPRISE_ACTOR, TRANSITIONS, PublicActor, SystemActor, actor_rights
+from .workflow import ENTERPRISE, ENTERPRISE_ACTOR, HANDLE, STEPS, TRIAGE, PublicActor, SystemActor, actor_rights, step
 
 
 class TransitionRefused(Exception):
@@ -137,7 +148,7 @@ def _transition(
     petition: Petition, action: str, actor, *, now=None, text="", public=True, check=None, **changes
 ) -> Petition:
     now = now or timezone.now()
-    rule = TRANSITIONS[action]
+    rule = STEPS[action]
     with transaction.atomic():
         locked = Petition.objects.select_for_update().get(pk=petition.pk)
         if locked.status not in rule.sources:
@@ -178,6 +189,7 @@ def _handling_due(now) -> dt.date:
     return add_workdays(_today(now), settings.PETITION_DISPATCH_WORKDAYS)
 
 
+@step("accept", _("Accept"), [Status.SUBMITTED], Status.ACCEPTED, TRIAGE)
 def petition_accept(*, petition, actor, now=None) -> Petition:
     """submitted → accepted. The accepting person becomes the handling deputy."""
     now = now or timezone.now()
@@ -195,6 +207,7 @@ def _required(text: str, what: str) -> str:
     return text
 
 
+@step("reject", _("Reject"), [Status.SUBMITTED], Status.REJECTED, TRIAGE, form=ReasonForm)
 def petition_reject(*, petition, actor, reason, now=None) -> Petition:
     """submitted → rejected, with a reason the enterprise sees."""
     now = now or timezone.now()
@@ -202,6 +215,7 @@ def petition_reject(*, petition, actor, reason, now=None) -> Petition:
     return _transition(petition, "reject", actor, now=now, text=reason, due_date=None, closed_at=now)
 
 
+@step("merge", _("Merge as duplicate"), [Status.SUBMITTED, Status.ACCEPTED], Status.MERGED, TRIAGE, form=MergeForm)
 def petition_merge(*, petition, into, actor, now=None) -> Petition:
     """submitted/accepted → merged into another open request of the same point."""
     now = now or timezone.now()
@@ -233,6 +247,7 @@ def petition_merge(*, petition, into, actor, now=None) -> Petition:
     )
 
 
+@step("resolve_on_site", _("Resolve on site"), [Status.ACCEPTED], Status.RESOLVED, TRIAGE, form=ResultForm)
 def petition_resolve_on_site(*, petition, actor, result, now=None) -> Petition:
     """accepted → resolved: the deputy settled it without a department."""
     now = now or timezone.now()
@@ -242,6 +257,7 @@ def petition_resolve_on_site(*, petition, actor, result, now=None) -> Petition:
     )
 
 
+@step("dispatch", _("Dispatch to a department"), [Status.ACCEPTED], Status.DISPATCHED, TRIAGE, form=DispatchForm)
 def petition_dispatch(*, petition, actor, department: Department, due: dt.date | None = None, now=None) -> Petition:
     """accepted → dispatched to ``department``; it must sign within the sign limit and reply
     by ``due`` (default: the reply limit in working days)."""
@@ -270,12 +286,21 @@ def petition_dispatch(*, petition, actor, department: Department, due: dt.date |
     return petition
 
 
+@step("sign", _("Sign for it"), [Status.DISPATCHED], Status.IN_PROGRESS, HANDLE)
 def petition_sign(*, petition, actor, now=None) -> Petition:
     """dispatched → in progress: the department takes it on; the reply deadline now applies."""
 
     return _transition(petition, "sign", actor, now=now, due_date=F("reply_due"))
 
 
+@step(
+    "return",
+    _("Return as misrouted"),
+    [Status.DISPATCHED, Status.IN_PROGRESS],
+    Status.ACCEPTED,
+    HANDLE,
+    form=ReasonForm,
+)
 def petition_return(*, petition, actor, reason, now=None) -> Petition:
     """dispatched/in progress → accepted: not this department's business; triage again."""
     now = now or timezone.now()
@@ -293,6 +318,7 @@ def petition_return(*, petition, actor, reason, now=None) -> Petition:
     )
 
 
+@step("reply", _("Reply with the result"), [Status.IN_PROGRESS], Status.RESOLVED, HANDLE, form=ResultForm)
 def petition_reply(*, petition, actor, result, now=None) -> Petition:
     """in progress → resolved, with the department's result."""
     now = now or timezone.now()
@@ -302,12 +328,15 @@ def petition_reply(*, petition, actor, result, now=None) -> Petition:
     )
 
 
+@step("confirm", _("Confirm and close"), [Status.RESOLVED], Status.CLOSED, TRIAGE, form=TextForm)
 def petition_confirm(*, petition, actor, text="", now=None) -> Petition:
     """resolved → closed: the deputy confirms the result with the enterprise."""
     now = now or timezone.now()
     return _transition(petition, "confirm", actor, now=now, text=text.strip(), closed_at=now)
 
 
+# Satisfied closes the request; unsatisfied reopens it (重办).
+@step("rate", _("Record satisfaction"), [Status.RESOLVED, Status.CLOSED], None, ENTERPRISE, TRIAGE, form=RateForm)
 def petition_rate(*, petition, actor, satisfaction, comment="", now=None) -> Petition:
     """Record the enterprise's satisfaction once per resolution. Satisfied (or basically)
     closes a resolved request; unsatisfied reopens it for re-handling (重办)."""
@@ -352,15 +381,17 @@ def petition_rate(*, petition, actor, satisfaction, comment="", now=None) -> Pet
     )
 
 
-def petition_add_info(*, petition, text, uploads=(), actor=ENTERPRISE_ACTOR, now=None) -> Petition:
+@step("add_info", _("Add information"), OPEN_STATUSES, None, ENTERPRISE, form=AddInfoForm)
+def petition_add_info(*, petition, text, attachments=(), actor=ENTERPRISE_ACTOR, now=None) -> Petition:
     """The enterprise adds information (and files) to an open request."""
     text = _required(text, _("the information to add"))
     with transaction.atomic():
         petition = _transition(petition, "add_info", actor, now=now, text=text)
-        _store_attachments(petition, list(uploads))
+        _store_attachments(petition, list(attachments))
     return petition
 
 
+@step("note", _("Add an internal note"), Status.values, None, TRIAGE, HANDLE, form=NoteForm)
 def petition_note(*, petition, actor, text, now=None) -> Petition:
     """An internal note by staff; never shown to the enterprise."""
     text = _required(text, _("the note"))

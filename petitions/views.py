@@ -7,11 +7,11 @@ from django.views.decorators.http import require_POST
 
 from points.models import LiaisonPoint, RetiredQrToken
 
-from . import services
 from .access import access_petition_by_token
-from .forms import AddInfoForm, PublicPetitionForm, RateForm
+from .actions import STEPS, TransitionRefused, allowed_steps
+from .forms import PublicPetitionForm
 from .intake import SubmissionThrottled, submit_public
-from .workflow import ENTERPRISE_ACTOR, allowed_actions
+from .workflow import ENTERPRISE_ACTOR
 
 
 def _point_for_token(request, token):
@@ -46,52 +46,39 @@ def track(request, number, token):
     return _render_track(request, petition)
 
 
-def _render_track(request, petition, *, add_form=None, rate_form=None, status=200):
-    actions = allowed_actions(petition, ENTERPRISE_ACTOR)
+def _render_track(request, petition, *, forms=None, status=200):
+    """The tracking page, with a form for each step the enterprise may take now."""
+    forms = forms or {}
+    steps = {step.name: step for step in allowed_steps(petition, ENTERPRISE_ACTOR)}
     context = {
         "petition": petition,
         "events": petition.events.filter(public=True),
         "attachments": petition.attachments.all(),
         "is_new": request.GET.get("new") == "1",
         "track_url": settings.PUBLIC_BASE_URL + petition.get_tracking_url(),
-        "add_form": (add_form or AddInfoForm()) if "add_info" in actions else None,
-        "rate_form": (rate_form or RateForm()) if "rate" in actions else None,
+        **{
+            f"{key}_form": forms.get(name) or steps[name].bind(petition) if name in steps else None
+            for key, name in (("add", "add_info"), ("rate", "rate"))
+        },
     }
     return render(request, "petitions/track.html", context, status=status)
 
 
-@require_POST
-def add_info(request, number, token):
-    petition = access_petition_by_token(number, token)
-    form = AddInfoForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            services.petition_add_info(
-                petition=petition, text=form.cleaned_data["text"], uploads=form.cleaned_data["attachments"]
-            )
-        except services.TransitionRefused as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("Your information was added."))
-        return redirect(petition.get_tracking_url())
-    return _render_track(request, petition, add_form=form, status=400)
+DONE = {"add_info": _("Your information was added."), "rate": _("Thank you for your rating.")}
 
 
 @require_POST
-def rate(request, number, token):
+def take_step(request, number, token, name):
+    """The enterprise adds information or rates, through the step's form and service."""
     petition = access_petition_by_token(number, token)
-    form = RateForm(request.POST)
-    if form.is_valid():
-        try:
-            services.petition_rate(
-                petition=petition,
-                actor=ENTERPRISE_ACTOR,
-                satisfaction=form.cleaned_data["satisfaction"],
-                comment=form.cleaned_data["comment"],
-            )
-        except services.TransitionRefused as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("Thank you for your rating."))
-        return redirect(petition.get_tracking_url())
-    return _render_track(request, petition, rate_form=form, status=400)
+    step = STEPS[name]
+    form = step.bind(petition, request.POST, request.FILES)
+    if not form.is_valid():
+        return _render_track(request, petition, forms={name: form}, status=400)
+    try:
+        step.perform(petition, ENTERPRISE_ACTOR, form.cleaned_data)
+    except TransitionRefused as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, DONE[name])
+    return redirect(petition.get_tracking_url())

@@ -319,3 +319,28 @@ class TestPlatform:
     def test_callback_for_a_request_not_on_the_platform_is_404(self, api, world, petition, platform):
         payload = {"callback_id": "x", "number": petition.number, "action": "sign"}
         assert self.signed(api, platform, payload).status_code == 404
+
+
+@pytest.mark.django_db
+def test_every_step_documents_its_own_input(client):
+    """The schema's body of each step is the step's form: same fields, same required ones."""
+    from petitions.actions import STEPS
+
+    schema = client.get("/api/v1/schema/?format=json").json()
+    components = schema["components"]["schemas"]
+    documented = 0
+    for path, operations in schema["paths"].items():
+        operation = operations.get("post", {})
+        name = operation.get("operationId", "").removeprefix("requests_")
+        if not operation.get("operationId", "").startswith("requests_") or name not in STEPS:
+            continue
+        form = STEPS[name].form
+        documented += 1
+        if form is None:
+            assert "requestBody" not in operation, path  # a step without input documents none
+            continue
+        ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+        body = components[ref]
+        assert set(body["properties"]) == set(form.base_fields), path
+        assert set(body.get("required", [])) == {n for n, f in form.base_fields.items() if f.required}, path
+    assert documented == sum(1 for s in STEPS.values() if s.rights - {"enterprise"})

@@ -13,7 +13,9 @@ from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from petitions import services
+from petitions.actions import STEPS
 from petitions.models import Attachment
+from petitions.workflow import ENTERPRISE
 
 from .factories import PetitionFactory, UserFactory
 
@@ -201,11 +203,7 @@ MATRIX = {
     "logout": ("/logout/", public(LOGIN), "post"),  # last: it ends the session
 }
 # Workflow actions on /api/v1/requests/{id}/<action>/: one rule for all, checked by the services.
-TRANSITION_NAMES = {
-    f"request-transition-{name.replace('_', '-')}"
-    for name in ("accept", "sign", "reject", "return", "resolve_on_site", "reply", "confirm", "dispatch", "merge",
-                 "rate", "note")
-}  # fmt: skip
+TRANSITION_NAMES = {f"request-transition-{step.url}" for step in STEPS.values() if step.rights - {ENTERPRISE}}
 
 
 def named_urls(resolver=None, namespace=""):

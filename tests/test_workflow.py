@@ -4,8 +4,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from petitions import services
+from petitions.actions import STEPS
 from petitions.models import PetitionEvent, Satisfaction, Status
-from petitions.workflow import ENTERPRISE_ACTOR, TRANSITIONS, allowed_actions
+from petitions.workflow import ENTERPRISE_ACTOR, allowed_actions
 
 from .factories import PetitionFactory
 
@@ -48,27 +49,34 @@ def drive(petition, w, to):
     return petition
 
 
+def sample_input(action, petition, w) -> dict | None:
+    """Valid form input for each step that takes any: the same forms the work desk, the API
+    and the tracking page bind."""
+    into = PetitionFactory(point=petition.point).number if action == "merge" else None
+    return {
+        "reject": {"reason": "不属于受理范围"},
+        "merge": {"into": into},
+        "resolve_on_site": {"result": "现场解答"},
+        "dispatch": {"department": w.department.pk},
+        "return": {"reason": "非本单位职责"},
+        "reply": {"result": "已办结"},
+        "confirm": {"text": ""},
+        "rate": {"satisfaction": Satisfaction.SATISFIED, "comment": ""},
+        "add_info": {"text": "补充材料"},
+        "note": {"text": "内部备注"},
+    }.get(action)
+
+
 def attempt(action, petition, w, actor):
-    target = PetitionFactory(point=petition.point) if action == "merge" else None
-    calls = {
-        "accept": lambda: services.petition_accept(petition=petition, actor=actor),
-        "reject": lambda: services.petition_reject(petition=petition, actor=actor, reason="理由"),
-        "merge": lambda: services.petition_merge(petition=petition, into=target, actor=actor),
-        "resolve_on_site": lambda: services.petition_resolve_on_site(petition=petition, actor=actor, result="结果"),
-        "dispatch": lambda: services.petition_dispatch(petition=petition, actor=actor, department=w.department),
-        "sign": lambda: services.petition_sign(petition=petition, actor=actor),
-        "return": lambda: services.petition_return(petition=petition, actor=actor, reason="非本单位职责"),
-        "reply": lambda: services.petition_reply(petition=petition, actor=actor, result="已办结"),
-        "confirm": lambda: services.petition_confirm(petition=petition, actor=actor),
-        "rate": lambda: services.petition_rate(petition=petition, actor=actor, satisfaction=Satisfaction.SATISFIED),
-        "add_info": lambda: services.petition_add_info(petition=petition, actor=actor, text="补充材料"),
-        "note": lambda: services.petition_note(petition=petition, actor=actor, text="内部备注"),
-    }
-    return calls[action]()
+    """Take ``action`` as every caller does: bind the step's form, then perform the step."""
+    step = STEPS[action]
+    form = step.bind(petition, sample_input(action, petition, w))
+    assert form is None or form.is_valid(), form.errors
+    return step.perform(petition, actor, form.cleaned_data if form else {})
 
 
 def actor_for(action, w):
-    rights = TRANSITIONS[action].rights
+    rights = STEPS[action].rights
     if action == "note":
         return w.deputy
     if "enterprise" in rights:
@@ -79,12 +87,12 @@ def actor_for(action, w):
 # Every (state, action) pair: allowed ones succeed and write one event; the rest are refused.
 @pytest.mark.django_db
 @pytest.mark.parametrize("state", list(Status))
-@pytest.mark.parametrize("action", list(TRANSITIONS))
-def test_every_transition_from_every_state(world, state, action):
+@pytest.mark.parametrize("action", list(STEPS))
+def test_every_step_from_every_state(world, state, action):
     petition = drive(PetitionFactory(point=world.point), world, state)
     actor = actor_for(action, world)
     events_before = PetitionEvent.objects.filter(petition=petition).count()
-    rule = TRANSITIONS[action]
+    rule = STEPS[action]
     if state in rule.sources:
         result = attempt(action, petition, world, actor)
         assert PetitionEvent.objects.filter(petition=petition).count() == events_before + 1
@@ -221,3 +229,22 @@ class TestLifecycle:
         assert first.number == "BYD-2026-00001"
         assert second.number == "BYD-2026-00002"
         assert first.access_token != second.access_token and len(first.access_token) >= 32
+
+
+class TestOneSpecPerStep:
+    def test_every_step_has_its_timeline_label(self):
+        assert set(STEPS) <= set(PetitionEvent.Action.values)
+
+    def test_a_step_is_declared_once(self):
+        from petitions.workflow import step
+
+        with pytest.raises(ValueError):
+            step("accept", "again", [], None)(lambda **kw: None)
+
+    @pytest.mark.django_db
+    @pytest.mark.parametrize("action", [name for name, s in STEPS.items() if s.form])
+    def test_every_input_is_validated_by_its_form(self, world, petition, action):
+        form = STEPS[action].bind(petition, {})
+        required = [name for name, field in form.fields.items() if field.required]
+        assert form.is_valid() == (not required)
+        assert set(form.errors) == set(required)

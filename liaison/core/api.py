@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping
 
+from django import forms
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -64,3 +65,32 @@ def request_object(request):
     if not isinstance(request.data, Mapping):
         raise exceptions.ValidationError({"non_field_errors": [_("The body must be a JSON object.")]})
     return request.data
+
+
+def _serializer_field(field: forms.Field) -> serializers.Field:
+    common = {"required": field.required, "label": str(field.label or ""), "help_text": str(field.help_text or "")}
+    if isinstance(field, forms.ModelChoiceField):
+        return serializers.IntegerField(**common)
+    if isinstance(field, forms.ChoiceField):
+        choices = [(value, label) for value, label in field.choices if value != ""]
+        return serializers.ChoiceField(choices=choices, allow_blank=not field.required, **common)
+    if isinstance(field, forms.DateField):
+        return serializers.DateField(**common)
+    if isinstance(field, forms.UUIDField):
+        return serializers.UUIDField(**common)
+    if isinstance(field, forms.FileField):
+        if getattr(field.widget, "allow_multiple_selected", False):
+            return serializers.ListField(child=serializers.FileField(), **common)
+        return serializers.FileField(**common)
+    if isinstance(field, forms.CharField):
+        return serializers.CharField(
+            max_length=field.max_length, min_length=field.min_length, allow_blank=not field.required, **common
+        )
+    raise TypeError(f"No serializer field for {type(field).__name__}")
+
+
+def serializer_for_form(form_class: type[forms.Form], name: str) -> type[serializers.Serializer]:
+    """A serializer describing ``form_class``'s fields, for the OpenAPI document. The form
+    stays the one validator: the API and the work desk accept and refuse the same input."""
+    fields = {field_name: _serializer_field(field) for field_name, field in form_class.base_fields.items()}
+    return type(name, (serializers.Serializer,), fields)

@@ -7,7 +7,9 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.throttling import ScopedRateThrottle
 
 from deputies.api import PersonViewSet, ReceptionDayViewSet
-from petitions.api import PetitionViewSet, PlatformCallbackView, PublicRequestViewSet
+from petitions.actions import STEPS
+from petitions.api import PetitionStepView, PetitionViewSet, PlatformCallbackView, PublicRequestViewSet
+from petitions.workflow import ENTERPRISE
 
 from .api import PointViewSet
 
@@ -28,6 +30,14 @@ router.register("reception-days", ReceptionDayViewSet, basename="reception-day")
 
 urlpatterns = [
     path("", include(router.urls)),
+    # One endpoint per workflow step of the staff, e.g. /requests/7/resolve-on-site/.
+    *(
+        path(
+            f"requests/<int:pk>/{step.url}/", PetitionStepView.as_view(step=name), name=f"request-transition-{step.url}"
+        )
+        for name, step in STEPS.items()
+        if step.rights - {ENTERPRISE}
+    ),
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("platforms/<slug:slug>/callback/", PlatformCallbackView.as_view(), name="platform-callback"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
