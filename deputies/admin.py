@@ -3,39 +3,23 @@ import uuid
 from django import forms
 from django.contrib import admin
 from django.core.files.base import ContentFile
-from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from liaison.core.images import reencode_image
-from points.models import LiaisonPoint
+from points.admin_scope import ScopedAdmin, ScopedInline
 
 from .models import Activity, DutyAssignment, EnterpriseLink, Person, ReceptionDay, Station, Suggestion
 from .services import duty_sign_in
 
 
-class PointScopedAdmin(admin.ModelAdmin):
-    """Lists only rows of the points the user works for; point choices limited likewise."""
-
-    point_path = "point"
-
-    def get_queryset(self, request):
-        points = LiaisonPoint.objects.visible_to(request.user).values("pk")
-        return super().get_queryset(request).filter(**{f"{self.point_path}__in": points}).distinct()
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "point":
-            kwargs["queryset"] = LiaisonPoint.objects.visible_to(request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-
-class StationInline(admin.TabularInline):
+class StationInline(ScopedInline, admin.TabularInline):
     model = Station
     extra = 0
     autocomplete_fields = ["point"]
 
 
-class EnterpriseLinkInline(admin.TabularInline):
+class EnterpriseLinkInline(ScopedInline, admin.TabularInline):
     model = EnterpriseLink
     extra = 0
     autocomplete_fields = ["enterprise"]
@@ -44,7 +28,10 @@ class EnterpriseLinkInline(admin.TabularInline):
 class PersonForm(forms.ModelForm):
     class Meta:
         model = Person
-        fields = ["name", "kind", "level", "employer", "title", "phone", "phone_public", "photo", "user", "active"]
+        fields = [
+            "name", "kind", "level", "employer", "title", "phone", "phone_public", "photo", "user", "organisation",
+            "active",
+        ]  # fmt: skip
 
     def clean_photo(self):
         """Photos appear on public pages: written again so no EXIF (GPS included) is published."""
@@ -56,26 +43,22 @@ class PersonForm(forms.ModelForm):
 
 
 @admin.register(Person)
-class PersonAdmin(admin.ModelAdmin):
+class PersonAdmin(ScopedAdmin):
     form = PersonForm
     list_display = ["name", "kind", "level", "employer", "title", "active"]
     list_filter = ["kind", "level", "active", "stations__point"]
     search_fields = ["name", "employer"]
-    autocomplete_fields = ["user"]
     inlines = [StationInline, EnterpriseLinkInline]
 
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        if request.user.is_superuser:
-            return qs
-        points = LiaisonPoint.objects.visible_to(request.user).values("pk")
-        # People not stationed anywhere yet stay visible to office staff so they can place them.
-        unplaced = Q(stations__isnull=True) if request.user.organisations.exists() else Q(pk__in=[])
-        return qs.filter(Q(stations__point__in=points) | unplaced).distinct()
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if "organisation" in form.base_fields and not request.user.is_superuser:
+            form.base_fields["organisation"].required = True  # someone placed nowhere still has an owner
+        return form
 
 
 @admin.register(Station)
-class StationAdmin(PointScopedAdmin):
+class StationAdmin(ScopedAdmin):
     list_display = ["person", "point", "role", "since", "until"]
     list_filter = ["role", "point"]
     search_fields = ["person__name", "point__name"]
@@ -84,7 +67,7 @@ class StationAdmin(PointScopedAdmin):
 
 
 @admin.register(Activity)
-class ActivityAdmin(PointScopedAdmin):
+class ActivityAdmin(ScopedAdmin):
     list_display = ["title", "kind", "point", "date"]
     list_filter = ["kind", "point"]
     search_fields = ["title", "summary"]
@@ -94,7 +77,7 @@ class ActivityAdmin(PointScopedAdmin):
 
 
 @admin.register(Suggestion)
-class SuggestionAdmin(PointScopedAdmin):
+class SuggestionAdmin(ScopedAdmin):
     list_display = ["title", "point", "addressed_unit", "filed_on", "status"]
     list_filter = ["status", "point"]
     search_fields = ["title", "content", "addressed_unit"]
@@ -103,7 +86,7 @@ class SuggestionAdmin(PointScopedAdmin):
     filter_horizontal = ["authors"]
 
 
-class DutyInline(admin.TabularInline):
+class DutyInline(ScopedInline, admin.TabularInline):
     model = DutyAssignment
     extra = 0
     autocomplete_fields = ["person"]
@@ -111,7 +94,7 @@ class DutyInline(admin.TabularInline):
 
 
 @admin.register(ReceptionDay)
-class ReceptionDayAdmin(PointScopedAdmin):
+class ReceptionDayAdmin(ScopedAdmin):
     list_display = ["date", "point", "status", "roster_names", "attendance", "record_filled_at"]
     list_filter = ["status", "point"]
     date_hierarchy = "date"

@@ -1,6 +1,6 @@
 from rest_framework import serializers, viewsets
 
-from points.models import LiaisonPoint
+from liaison.core.api import ScopedViewSetMixin
 
 from .models import Person, ReceptionDay
 
@@ -17,8 +17,8 @@ class PersonOut(serializers.ModelSerializer):
         return sorted({s.point.code for s in obj.stations.all()})
 
 
-class PersonViewSet(viewsets.ReadOnlyModelViewSet):
-    """People stationed at the points the user works for."""
+class PersonViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """People the user may see: stationed at their points, or kept by their office."""
 
     serializer_class = PersonOut
     lookup_value_regex = r"\d+"
@@ -27,11 +27,7 @@ class PersonViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["name"]
     ordering = ["name"]
 
-    def get_queryset(self):
-        points = LiaisonPoint.objects.visible_to(self.request.user).values("pk")
-        return Person.objects.filter(
-            pk__in=Person.objects.filter(stations__point__in=points).values("pk")
-        ).prefetch_related("stations__point")
+    queryset = Person.objects.prefetch_related("stations__point")
 
 
 class ReceptionDayOut(serializers.ModelSerializer):
@@ -49,7 +45,7 @@ class ReceptionDayOut(serializers.ModelSerializer):
         ]
 
 
-class ReceptionDayViewSet(viewsets.ReadOnlyModelViewSet):
+class ReceptionDayViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """Reception days of the user's points, with rosters and attendance."""
 
     serializer_class = ReceptionDayOut
@@ -58,10 +54,4 @@ class ReceptionDayViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["date"]
     ordering = ["-date"]
 
-    def get_queryset(self):
-        points = LiaisonPoint.objects.visible_to(self.request.user).values("pk")
-        return (
-            ReceptionDay.objects.filter(point__in=points)
-            .select_related("point")
-            .prefetch_related("assignments__person")
-        )
+    queryset = ReceptionDay.objects.select_related("point").prefetch_related("assignments__person")

@@ -4,7 +4,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from points.models import Enterprise, LiaisonPoint
+from points.models import Enterprise, LiaisonPoint, Organisation
+from points.querysets import PointScopedQuerySet
+
+from .querysets import DutyQuerySet, EnterpriseLinkQuerySet, PersonQuerySet, StationQuerySet
 
 
 class Person(models.Model):
@@ -41,6 +44,17 @@ class Person(models.Model):
         verbose_name=_("login account"),
     )
     active = models.BooleanField(_("active"), default=True)
+    organisation = models.ForeignKey(
+        Organisation,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="people",
+        verbose_name=_("kept by"),
+        help_text=_("The office that keeps this person's record."),
+    )
+
+    objects = PersonQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -55,22 +69,6 @@ class Person(models.Model):
         if self.kind == self.Kind.DEPUTY and self.level:
             return f"{self.get_level_display()}{self.get_kind_display()}"
         return self.get_kind_display()
-
-
-class StationQuerySet(models.QuerySet):
-    def current(self, day=None):
-        """Stations that hold on ``day`` (today by default)."""
-        day = day or timezone.localdate()
-        return self.filter(Q(until__isnull=True) | Q(until__gte=day), since__lte=day)
-
-    def points_of(self, user, day=None):
-        """Ids of the points where ``user`` is stationed on ``day``: the membership that
-        ``LiaisonPoint.objects.visible_to`` counts (registered in DeputiesConfig.ready)."""
-        return self.current(day).filter(person__user=user).values("point_id")
-
-    def heads(self, day=None):
-        """The point heads (点长) of ``day``: the one definition every page, job and check uses."""
-        return self.current(day).filter(role=Station.Role.HEAD)
 
 
 class Station(models.Model):
@@ -115,6 +113,8 @@ class EnterpriseLink(models.Model):
         Enterprise, models.CASCADE, related_name="person_links", verbose_name=_("enterprise")
     )
 
+    objects = EnterpriseLinkQuerySet.as_manager()
+
     class Meta:
         constraints = [models.UniqueConstraint(fields=["person", "enterprise"], name="link_unique")]
         verbose_name = _("enterprise link")
@@ -137,6 +137,8 @@ class Activity(models.Model):
     date = models.DateField(_("date"))
     participants = models.ManyToManyField(Person, blank=True, related_name="activities", verbose_name=_("participants"))
     summary = models.TextField(_("summary"), blank=True)
+
+    objects = PointScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-date"]
@@ -165,6 +167,8 @@ class Suggestion(models.Model):
     answered_on = models.DateField(_("answered on"), null=True, blank=True)
     response = models.TextField(_("response"), blank=True)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.FILED)
+
+    objects = PointScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-filed_on"]
@@ -196,6 +200,8 @@ class ReceptionDay(models.Model):
     summary = models.TextField(_("what was raised"), blank=True)
     record_filled_at = models.DateTimeField(_("record filled in at"), null=True, blank=True, editable=False)
 
+    objects = PointScopedQuerySet.as_manager()
+
     class Meta:
         ordering = ["-date"]
         constraints = [models.UniqueConstraint(fields=["point", "month"], name="reception_day_once_a_month")]
@@ -221,6 +227,8 @@ class DutyAssignment(models.Model):
         _("attended"), null=True, blank=True, help_text=_("Empty until signed in or marked absent.")
     )
     signed_in_at = models.DateTimeField(_("signed in at"), null=True, blank=True)
+
+    objects = DutyQuerySet.as_manager()
 
     class Meta:
         ordering = ["reception_day", "person__name"]

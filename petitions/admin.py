@@ -17,6 +17,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from deputies.models import ReceptionDay
+from liaison.core.admin_base import ReadOnlyAdminMixin
+from points.admin_scope import ScopedAdmin
 from points.models import LiaisonPoint
 
 from . import services
@@ -27,12 +29,27 @@ from .models import Attachment, Channel, Department, ExternalPlatform, Petition,
 
 
 @admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin):
+class DepartmentAdmin(ScopedAdmin):
+    """Everyone sees the departments they work with; only the office that keeps a department
+    changes it (its name, handler accounts, platform)."""
+
     list_display = ["name", "organisation", "phone", "platform", "active"]
     list_filter = ["active", "organisation", "platform"]
     search_fields = ["name"]
     list_select_related = ["organisation", "platform"]
     filter_horizontal = ["handlers"]
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        if obj is None or not allowed:
+            return allowed
+        return Department.objects.managed_by(request.user).filter(pk=obj.pk).exists()
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if "organisation" in form.base_fields and not request.user.is_superuser:
+            form.base_fields["organisation"].required = True  # a department belongs to an office
+        return form
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -61,7 +78,11 @@ class PointFilter(admin.SimpleListFilter):
         return list(LiaisonPoint.objects.visible_to(request.user).values_list("pk", "name")[:200])
 
     def queryset(self, request, queryset):
-        return queryset.filter(point_id=self.value()) if self.value() else queryset
+        value = self.value()
+        if not value:
+            return queryset
+        # Anything but a number is no point at all: an empty list, not an error page.
+        return queryset.filter(point_id=int(value)) if value.isdigit() and len(value) < 19 else queryset.none()
 
 
 class UnassignedFilter(admin.SimpleListFilter):
@@ -79,19 +100,13 @@ class UnassignedFilter(admin.SimpleListFilter):
         return queryset
 
 
-class EventInline(admin.TabularInline):
+class EventInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = PetitionEvent
     fields = ["created_at", "action", "from_status", "to_status", "actor_label", "text", "public"]
     readonly_fields = fields
     extra = 0
     can_delete = False
     show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class StaffPetitionAddForm(RequestFieldsMixin, forms.ModelForm):
@@ -133,7 +148,7 @@ class StaffPetitionAddForm(RequestFieldsMixin, forms.ModelForm):
 
 
 @admin.register(Petition)
-class PetitionAdmin(admin.ModelAdmin):
+class PetitionAdmin(ScopedAdmin):
     list_display = ["number", "title", "point", "category", "status_badge", "age", "due", "department", "phone"]
     list_filter = ["status", OverdueFilter, UnassignedFilter, "category", "channel", PointFilter, "department"]
     search_fields = ["number", "title", "enterprise_name"]
@@ -151,9 +166,6 @@ class PetitionAdmin(admin.ModelAdmin):
         "resolution", "satisfaction", "reopen_count", "escalation_level",
     ]  # fmt: skip
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).visible_to(request.user)
-
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
             kwargs["form"] = StaffPetitionAddForm
@@ -169,11 +181,11 @@ class PetitionAdmin(admin.ModelAdmin):
         return self.inlines if obj else []
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        points = LiaisonPoint.objects.visible_to(request.user).filter(active=True)
+        # Requests are filed at open points only (the rest of the choices follow scope).
         if db_field.name == "point":
-            kwargs["queryset"] = points
+            kwargs["queryset"] = LiaisonPoint.objects.visible_to(request.user).filter(active=True)
         if db_field.name == "reception_day":
-            kwargs["queryset"] = ReceptionDay.objects.filter(point__in=points).select_related("point")
+            kwargs["queryset"] = ReceptionDay.objects.visible_to(request.user).select_related("point")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_change_permission(self, request, obj=None):

@@ -23,7 +23,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from liaison.core.api import errors, request_object, serializer_for_form
+from liaison.core.api import ScopedViewSetMixin, errors, request_object, serializer_for_form
 from liaison.core.webhooks import verify
 from points.models import LiaisonPoint
 
@@ -224,7 +224,7 @@ class PetitionDetailOut(PetitionOut):
         return allowed_actions(obj, self.context["request"].user)
 
 
-class PetitionViewSet(viewsets.ReadOnlyModelViewSet):
+class PetitionViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """Requests visible to the signed-in user, exactly as in the work desk."""
 
     filterset_class = PetitionFilter
@@ -233,11 +233,11 @@ class PetitionViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["submitted_at", "due_date", "number"]
     ordering = ["-submitted_at"]
 
+    queryset = Petition.objects.select_related("point", "department")
+
     def get_queryset(self):
-        qs = Petition.objects.visible_to(self.request.user).select_related("point", "department")
-        if self.action == "retrieve":
-            qs = qs.prefetch_related("events")
-        return qs
+        qs = super().get_queryset()
+        return qs.prefetch_related("events") if self.action == "retrieve" else qs
 
     def get_serializer_class(self):
         return PetitionDetailOut if self.action == "retrieve" else PetitionOut

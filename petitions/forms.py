@@ -175,13 +175,18 @@ class NoteForm(StepForm):
 
 
 class DispatchForm(StepForm):
-    department = forms.ModelChoiceField(label=_("Department"), queryset=Department.objects.filter(active=True))
+    department = forms.ModelChoiceField(label=_("Department"), queryset=Department.objects.none())
     due = forms.DateField(
         label=_("Reply due"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("Leave empty for the standard limit in working days."),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only the departments that serve this point's organisation.
+        self.fields["department"].queryset = Department.objects.serving(self.petition.point)
 
 
 class MergeForm(StepForm):

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from deputies.models import Person, ReceptionDay, Suggestion
 from points.models import Enterprise, LiaisonPoint, Organisation
 
-from .querysets import PetitionQuerySet
+from .querysets import ByPetitionQuerySet, DepartmentQuerySet, PetitionQuerySet
 
 
 class ExternalPlatform(models.Model):
@@ -67,6 +67,8 @@ class Department(models.Model):
         help_text=_("Requests dispatched here are also sent to this platform."),
     )
     active = models.BooleanField(_("active"), default=True)
+
+    objects = DepartmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -319,6 +321,8 @@ class PetitionEvent(models.Model):
     public = models.BooleanField(_("shown to the enterprise"), default=True)
     created_at = models.DateTimeField(_("at"), db_index=True)
 
+    objects = ByPetitionQuerySet.as_manager()
+
     class Meta:
         ordering = ["created_at", "id"]
         # The request's timeline leads with the request, so it serves the foreign key too; most
@@ -365,6 +369,8 @@ class Attachment(models.Model):
     original_name = models.CharField(_("original name"), max_length=200)
     size = models.PositiveIntegerField(_("size"))
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    objects = ByPetitionQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]

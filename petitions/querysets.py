@@ -1,6 +1,10 @@
+from django.apps import apps
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+from points.models import LiaisonPoint, Organisation
+from points.querysets import _anonymous
 
 
 class PetitionQuerySet(models.QuerySet):
@@ -8,11 +12,10 @@ class PetitionQuerySet(models.QuerySet):
         """Requests ``user`` may see: those of the points they work for (office staff, point
         heads, deputies, grid workers) and those dispatched to their department (handlers).
         The public sees none; enterprises reach their own through the secret link only."""
-        if not user.is_authenticated or not user.is_active:
+        if _anonymous(user):
             return self.none()
         if user.is_superuser:
             return self.all()
-        LiaisonPoint = self.model.point.field.related_model
         Department = self.model.department.field.related_model
         # Ids as literal lists, not subqueries: PostgreSQL then reads the point and department
         # indexes (a bitmap OR) instead of testing a million rows against two subplans.
@@ -32,3 +35,50 @@ class PetitionQuerySet(models.QuerySet):
         """Open requests whose current stage passed its deadline before ``today``."""
         today = today or timezone.localdate()
         return self.open().filter(due_date__lt=today)
+
+
+class ByPetitionQuerySet(models.QuerySet):
+    """Rows of a request (timeline entries, attachments): visible where the request is."""
+
+    def visible_to(self, user):
+        Petition = apps.get_model("petitions", "Petition")
+        return self.filter(petition__in=Petition.objects.visible_to(user).values("id"))
+
+
+class DepartmentQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Departments ``user`` may see: their own (handlers), those of their organisations and
+        the ones above them (office staff), and those serving their points (deputies)."""
+        if _anonymous(user):
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        points = LiaisonPoint.objects.visible_to(user)
+        return self.filter(
+            Q(handlers=user)
+            | Q(organisation__in=Organisation.objects.run_by(user).values("id"))
+            | self._serving_q(points)
+        ).distinct()
+
+    def managed_by(self, user):
+        """Departments whose record (name, handlers, platform) ``user`` may change: those of the
+        organisations they run as office staff."""
+        if _anonymous(user):
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        return self.filter(organisation__in=Organisation.objects.run_by(user).values("id"))
+
+    def serving(self, point):
+        """Active departments a request of ``point`` may be dispatched to: those of the point's
+        organisation and the organisations above it (a district's bureaus serve its streets)."""
+        return self.filter(active=True, organisation__in=Organisation.objects.above(point.organisation).values("id"))
+
+    def _serving_q(self, points):
+        # An organisation above one of the points: the points' organisations up to four levels.
+        orgs = points.values("organisation_id")
+        paths = ["id", "children__id", "children__children__id", "children__children__children__id"]
+        q = Q()
+        for path in paths:
+            q |= Q(**{f"organisation__{path}__in": orgs})
+        return q

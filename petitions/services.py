@@ -268,6 +268,8 @@ def petition_dispatch(*, petition, actor, department: Department, due: dt.date |
         raise TransitionRefused(_("The reply deadline must be after today."))
     if not department.active:
         raise TransitionRefused(_("This department no longer takes requests."))
+    if not Department.objects.serving(petition.point).filter(pk=department.pk).exists():
+        raise TransitionRefused(_("This department does not serve this point's area."))
     sign_due = min(add_workdays(today, settings.PETITION_SIGN_WORKDAYS), reply_due)
     petition = _transition(
         petition,

@@ -4,12 +4,14 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from .admin_scope import ScopedAdmin
 from .models import ChainSegment, Enterprise, IndustryChain, LiaisonPoint, Organisation
+from .querysets import is_office_staff
 from .services import point_rotate_qr
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(ScopedAdmin):
     list_display = ["name", "kind", "parent"]
     list_filter = ["kind"]
     search_fields = ["name"]
@@ -39,16 +41,22 @@ class ChainSegmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Enterprise)
-class EnterpriseAdmin(admin.ModelAdmin):
-    list_display = ["name", "credit_code", "chain", "segment", "chain_role"]
+class EnterpriseAdmin(ScopedAdmin):
+    list_display = ["name", "credit_code", "chain", "segment", "chain_role", "organisation"]
     list_filter = ["chain_role", "chain", "segment"]
     search_fields = ["name", "credit_code"]
-    list_select_related = ["chain", "segment"]
+    list_select_related = ["chain", "segment", "organisation"]
     autocomplete_fields = ["chain", "segment"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if "organisation" in form.base_fields and not request.user.is_superuser:
+            form.base_fields["organisation"].required = True  # new records always have an owner
+        return form
 
 
 @admin.register(LiaisonPoint)
-class LiaisonPointAdmin(admin.ModelAdmin):
+class LiaisonPointAdmin(ScopedAdmin):
     list_display = ["name", "code", "organisation", "chain", "opened_on", "active", "compliance", "public_links"]
     list_filter = ["active", "organisation", "chain"]
     search_fields = ["name", "code", "address"]
@@ -89,5 +97,13 @@ class LiaisonPointAdmin(admin.ModelAdmin):
             request, gettext("New QR codes issued for %(n)d points: print their new posters.") % {"n": len(queryset)}
         )
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).filter(pk__in=LiaisonPoint.objects.visible_to(request.user).values("pk"))
+    # What only the office that runs a point may change: a point head keeps the point's public
+    # texts, reception rule and checklist, never where it belongs, its address code or whether
+    # it is open.
+    OFFICE_FIELDS = ("name", "code", "organisation", "host_enterprise", "chain", "opened_on", "active")
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not (request.user.is_superuser or is_office_staff(request.user)):
+            readonly += self.OFFICE_FIELDS
+        return readonly

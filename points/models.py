@@ -6,7 +6,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .querysets import LiaisonPointQuerySet, OrganisationQuerySet
+from .querysets import EnterpriseQuerySet, LiaisonPointQuerySet, OrganisationQuerySet
 from .validators import validate_uscc
 
 
@@ -95,6 +95,17 @@ class Enterprise(models.Model):
     contact_name = models.CharField(_("contact person"), max_length=40, blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
+    organisation = models.ForeignKey(
+        Organisation,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="enterprises",
+        verbose_name=_("registered by"),
+        help_text=_("The office that keeps this enterprise's record."),
+    )
+
+    objects = EnterpriseQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

@@ -1,10 +1,43 @@
+"""Scope: what a user may see, one ``visible_to(user)`` per model, every one rooted in the
+points a user works for. Admin lists and choices, filters, API views, exports and pages all
+use these; nothing re-derives scope by hand.
+
+Who works where is kept by the apps that station people: they register their answer here when
+they load (``register_scope``), so this, the bottom app, needs to know none of them.
+"""
+
 from collections.abc import Callable
 
+from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import Q
 
 # Organisations nest province → city → district → street: four levels at most.
 _ORG_DEPTH = 4
+
+# kind → functions mapping a user to a queryset of ids: "points" (where they are stationed),
+# "enterprises" (those their points look after), "users" (the accounts of the people and
+# departments they keep).
+_SCOPES: dict[str, list[Callable]] = {"points": [], "enterprises": [], "users": []}
+
+
+def register_scope(kind: str, ids_of: Callable) -> Callable:
+    """Count the ids ``ids_of(user)`` returns (a ``values(…)`` queryset) as rows of ``kind``
+    that ``user`` may see, besides those their organisations own."""
+    if ids_of not in _SCOPES[kind]:
+        _SCOPES[kind].append(ids_of)
+    return ids_of
+
+
+def _anonymous(user) -> bool:
+    return not getattr(user, "is_authenticated", False) or not user.is_active
+
+
+def is_office_staff(user) -> bool:
+    """Whether ``user`` staffs an organisation's office (街道工委 / 人大办公室)."""
+    Organisation = apps.get_model("points", "Organisation")
+    return not _anonymous(user) and Organisation.staff.through.objects.filter(user=user).exists()
 
 
 class OrganisationQuerySet(models.QuerySet):
@@ -19,19 +52,19 @@ class OrganisationQuerySet(models.QuerySet):
             q |= Q(**{f"{path}__in": own})
         return self.filter(q)
 
+    def visible_to(self, user):
+        """The organisations ``user`` runs as office staff (all for administrators)."""
+        if _anonymous(user):
+            return self.none()
+        return self.all() if user.is_superuser else self.run_by(user)
 
-# Who works at which point is kept by the apps that station people (deputies registers its
-# current stations when it loads), so this, the bottom app, needs to know none of them. Each
-# entry maps a user to a queryset of point ids.
-_MEMBERSHIPS: list[Callable] = []
-
-
-def register_membership(points_of: Callable) -> Callable:
-    """Count the points ``points_of(user)`` returns (a ``values("point_id")`` queryset) as
-    points ``user`` works for."""
-    if points_of not in _MEMBERSHIPS:
-        _MEMBERSHIPS.append(points_of)
-    return points_of
+    def above(self, organisation):
+        """``organisation`` and the organisations above it (a street's district, city…)."""
+        ids, current = [], organisation
+        while current is not None and len(ids) < _ORG_DEPTH:
+            ids.append(current.pk)
+            current = current.parent
+        return self.filter(pk__in=ids)
 
 
 class LiaisonPointQuerySet(models.QuerySet):
@@ -40,14 +73,66 @@ class LiaisonPointQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         """Points ``user`` works for: all below their organisations (office staff), and the
-        points the registered memberships give them (where they are stationed now: point
-        heads, deputies, grid workers)."""
-        if not user.is_authenticated or not user.is_active:
+        points where they are stationed now (point heads, deputies, grid workers)."""
+        if _anonymous(user):
             return self.none()
         if user.is_superuser:
             return self.all()
         Organisation = self.model.organisation.field.related_model
         scope = Q(organisation_id__in=Organisation.objects.run_by(user).values("id"))
-        for points_of in _MEMBERSHIPS:
+        for points_of in _SCOPES["points"]:
             scope |= Q(id__in=points_of(user))
         return self.filter(scope)
+
+
+class EnterpriseQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Enterprises registered by ``user``'s organisations, hosting one of their points, or
+        looked after (包挂) by the people of their points."""
+        if _anonymous(user):
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        Organisation = self.model.organisation.field.related_model
+        points = apps.get_model("points", "LiaisonPoint").objects.visible_to(user)
+        scope = Q(organisation_id__in=Organisation.objects.run_by(user).values("id")) | Q(
+            pk__in=points.filter(host_enterprise__isnull=False).values("host_enterprise_id")
+        )
+        for enterprises_of in _SCOPES["enterprises"]:
+            scope |= Q(pk__in=enterprises_of(user))
+        return self.filter(scope)
+
+
+class PointScopedQuerySet(models.QuerySet):
+    """Rows that belong to a point (through ``point_path``): visible where the point is."""
+
+    point_path = "point"
+
+    def visible_to(self, user):
+        if _anonymous(user):
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        points = apps.get_model("points", "LiaisonPoint").objects.visible_to(user)
+        return self.filter(**{f"{self.point_path}__in": points.values("id")})
+
+    @classmethod
+    def through(cls, path: str) -> type["PointScopedQuerySet"]:
+        """The same scope for a model that reaches its point through ``path``."""
+        return type(f"{cls.__name__}Through{path.title().replace('_', '')}", (cls,), {"point_path": path})
+
+
+def users_visible_to(user):
+    """Accounts ``user`` may pick (as a person's login, a department's handler, an office's
+    staff): their own, their organisations' staff, and the accounts the apps register (people
+    they may see, handlers of departments they keep). Administrators: all."""
+    User = get_user_model()
+    if _anonymous(user):
+        return User.objects.none()
+    if user.is_superuser:
+        return User.objects.all()
+    Organisation = apps.get_model("points", "Organisation")
+    scope = Q(pk=user.pk) | Q(organisations__in=Organisation.objects.run_by(user).values("id"))
+    for users_of in _SCOPES["users"]:
+        scope |= Q(pk__in=users_of(user))
+    return User.objects.filter(scope).distinct()

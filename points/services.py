@@ -1,9 +1,7 @@
-import secrets
-
 from django.db import transaction
 from django.utils import timezone
 
-from .models import LiaisonPoint, RetiredQrToken
+from .models import LiaisonPoint, RetiredQrToken, new_qr_token
 
 
 def point_rotate_qr(*, point: LiaisonPoint, now=None) -> LiaisonPoint:
@@ -13,7 +11,7 @@ def point_rotate_qr(*, point: LiaisonPoint, now=None) -> LiaisonPoint:
     with transaction.atomic():
         locked = LiaisonPoint.objects.select_for_update().get(pk=point.pk)
         RetiredQrToken.objects.create(point=locked, token=locked.qr_token, retired_at=now)
-        locked.qr_token = secrets.token_urlsafe(9)
+        locked.qr_token = new_qr_token()
         locked.qr_rotated_at = now
         locked.save(update_fields=["qr_token", "qr_rotated_at"])
     point.refresh_from_db()

@@ -1,9 +1,9 @@
 from django.contrib import admin
-from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from points.models import LiaisonPoint
+from liaison.core.admin_base import ReadOnlyAdminMixin
+from points.admin_scope import ScopedAdmin
 
 from .models import ScoreEvent, ScoringRule
 from .services import score_rebuild
@@ -26,26 +26,10 @@ class ScoringRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(ScoreEvent)
-class ScoreEventAdmin(admin.ModelAdmin):
+class ScoreEventAdmin(ReadOnlyAdminMixin, ScopedAdmin):
     list_display = ["occurred_on", "person", "rule", "points", "point", "label"]
     list_filter = ["rule", "point", "source_type"]
     search_fields = ["person__name", "label"]
     date_hierarchy = "occurred_on"
     list_select_related = ["person", "rule", "point"]
     readonly_fields = [f.name for f in ScoreEvent._meta.fields]
-
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        if request.user.is_superuser:
-            return qs
-        points = LiaisonPoint.objects.visible_to(request.user).values("pk")
-        return qs.filter(Q(point__in=points) | Q(person__user=request.user))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -3,6 +3,14 @@ from django.utils.translation import gettext_lazy as _
 
 from deputies.models import Person
 from points.models import LiaisonPoint
+from points.querysets import PointScopedQuerySet
+
+
+class ScoreEventQuerySet(PointScopedQuerySet):
+    def visible_to(self, user):
+        """Score events of the points ``user`` works for, and their own wherever earned."""
+        mine = self.filter(person__user=user) if getattr(user, "is_authenticated", False) else self.none()
+        return super().visible_to(user) | mine
 
 
 class ScoringRule(models.Model):
@@ -39,6 +47,8 @@ class ScoreEvent(models.Model):
     points = models.IntegerField(_("points"))
     occurred_on = models.DateField(_("date"))
     label = models.CharField(_("what"), max_length=200)
+
+    objects = ScoreEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-occurred_on", "id"]

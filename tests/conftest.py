@@ -72,9 +72,9 @@ def world(db):
     district.staff.add(office)
     handler = UserFactory(username="handler", groups=[roles.DEPARTMENT_HANDLER])
     other_handler = UserFactory(username="other_handler", groups=[roles.DEPARTMENT_HANDLER])
-    department = DepartmentFactory(name="区交通局")
+    department = DepartmentFactory(name="区交通局", organisation=district)
     department.handlers.add(handler)
-    other_department = DepartmentFactory(name="区教委")
+    other_department = DepartmentFactory(name="区教委", organisation=other_street)
     other_department.handlers.add(other_handler)
     return World(
         point, other_point, enterprise, department, other_department, office, head, deputy, grid, handler,

@@ -31,7 +31,7 @@ def at(y, m, d, h=10):
 def history(world):
     """A small, hand-countable year at the world's point."""
     transport = world.department
-    education = DepartmentFactory(name="区教育委员会")
+    education = DepartmentFactory(name="区教育委员会", organisation=world.department.organisation)
     # 1: dispatched, signed, replied in 6 working days, rated satisfied
     a = PetitionFactory(point=world.point, category="transport", title="通勤班车", now=at(2026, 11, 2))
     services.petition_accept(petition=a, actor=world.deputy, now=at(2026, 11, 2, 11))

@@ -94,3 +94,11 @@ def serializer_for_form(form_class: type[forms.Form], name: str) -> type[seriali
     stays the one validator: the API and the work desk accept and refuse the same input."""
     fields = {field_name: _serializer_field(field) for field_name, field in form_class.base_fields.items()}
     return type(name, (serializers.Serializer,), fields)
+
+
+class ScopedViewSetMixin:
+    """A view set whose rows are its model's ``visible_to(user)``: the same scope as the work
+    desk's (set ``queryset`` on the view; its manager provides ``visible_to``)."""
+
+    def get_queryset(self):
+        return super().get_queryset().visible_to(self.request.user)

@@ -32,7 +32,8 @@ class LedgerFilter(forms.Form):
         return data
 
 
-def _filter(request):
+def period_form(request) -> LedgerFilter:
+    """The point-and-period filter of ledgers and statistics, this year so far by default."""
     today = timezone.localdate()
     data = request.GET.copy()
     data.setdefault("start", dt.date(today.year, 1, 1).isoformat())
@@ -43,7 +44,7 @@ def _filter(request):
 @staff_member_required
 def index(request):
     ledgers = [lg for lg in sorted(REGISTRY.values(), key=lambda lg: lg.order) if request.user.has_perm(lg.permission)]
-    return render(request, "ledgers/index.html", {"ledgers": ledgers, "form": _filter(request)})
+    return render(request, "ledgers/index.html", {"ledgers": ledgers, "form": period_form(request)})
 
 
 def _ledger(request, slug):
@@ -52,7 +53,7 @@ def _ledger(request, slug):
         raise Http404
     if not request.user.has_perm(ledger.permission):
         raise PermissionDenied
-    form = _filter(request)
+    form = period_form(request)
     if not form.is_valid():
         return ledger, form, None
     points = form.fields["point"].queryset

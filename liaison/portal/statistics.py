@@ -1,22 +1,15 @@
-import datetime as dt
-
 from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import render
-from django.utils import timezone
 
 from petitions.selectors import statistics
 
-from .ledger_views import LedgerFilter
+from .ledger_views import period_form
 
 
 @staff_member_required
 def statistics_view(request):
     """Per point and period: the figures office staff report, with charts."""
-    today = timezone.localdate()
-    data = request.GET.copy()
-    data.setdefault("start", dt.date(today.year, 1, 1).isoformat())
-    data.setdefault("end", today.isoformat())
-    form = LedgerFilter(data, user=request.user)
+    form = period_form(request)
     context = {"form": form, "stats": None}
     if form.is_valid():
         points = form.fields["point"].queryset
