@@ -18,7 +18,8 @@ from django.core.mail import send_mail
 from django.db import models, transaction
 from django.db.models import CharField, F, Value
 from django.db.models.functions import Concat, JSONObject
-from django.template.loader import get_template, render_to_string
+from django.template import Context
+from django.template.loader import get_template
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 
@@ -71,11 +72,21 @@ def thaw(context: dict) -> dict:
     return out
 
 
+def render_part(name: str, context: dict) -> str:
+    """Render one part of a message. Plain-text parts (``.txt``: subject, text, SMS) are not
+    HTML: rendered with autoescape off, so a title with ``<``, ``"`` or ``&`` reads as typed
+    instead of ``&lt;``; the HTML part stays escaped."""
+    template = get_template(name)
+    if name.endswith(".txt"):
+        return template.template.render(Context(context, autoescape=False))
+    return template.render(context)
+
+
 def render(notification: Notification) -> tuple[str, str, str]:
     context = {**thaw(notification.context), "link": notification.link}
     with translation.override(settings.LANGUAGE_CODE):
         subject, body, html = (
-            render_to_string(f"notifications/{notification.template}/{part}", context).strip() for part in PARTS
+            render_part(f"notifications/{notification.template}/{part}", context).strip() for part in PARTS
         )
     return " ".join(subject.split())[:200], body, html
 
