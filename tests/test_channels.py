@@ -2,10 +2,21 @@
 desk's message list. Providers and robots are played by HTTP servers on 127.0.0.1."""
 
 import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core import mail
+from django.template import TemplateDoesNotExist
 
 from liaison.core import notifications
 from liaison.core.models import Notification
@@ -13,6 +24,7 @@ from petitions.models import Petition
 
 from .factories import PetitionFactory
 
+ROOT = Path(__file__).resolve().parent.parent
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2026, 11, 23, 9, 5, tzinfo=TZ)
 TRICKY = 'A<B & "C"'
@@ -45,3 +57,298 @@ class TestPlainText:
         subject = notifications.render_part("notifications/weekly_digest/subject.txt", context)
         body = notifications.render_part("notifications/weekly_digest/body.txt", context)
         assert subject.startswith("<点>") and '"张"' in body
+
+
+class FakeServer:
+    """An HTTP server on 127.0.0.1 that plays a provider or a robot: it records each request and
+    gives the answers queued in ``answers`` (status, JSON body, seconds to wait first)."""
+
+    def __init__(self):
+        self.requests = []
+        self.answers = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 — http.server's name
+                length = int(self.headers.get("Content-Length") or 0)
+                server.requests.append(
+                    {"path": self.path, "headers": dict(self.headers), "body": self.rfile.read(length).decode()}
+                )
+                status, body, delay = server.answers.pop(0) if server.answers else (200, {"errcode": 0}, 0)
+                time.sleep(delay)
+                data = json.dumps(body, ensure_ascii=False).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:  # the client gave up waiting
+                    pass
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.host = f"127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def answer(self, body, status=200, delay=0):
+        self.answers.append((status, body, delay))
+
+    @property
+    def last(self):
+        return self.requests[-1]
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def server():
+    fake = FakeServer()
+    yield fake
+    fake.stop()
+
+
+def digest_sms(world, key="sms:1", phone="139 0000 0000"):
+    """An SMS for the weekly digest: its parameters need no other rows than the world's."""
+    context = {"point": world.point, "person": world.head.person, "figures": {"new": 3, "open": 2}, "week": 48}
+    return notifications.notify(key=key, template="weekly_digest", channel="sms", address=phone, context=context,
+                                now=NOW)  # fmt: skip
+
+
+def refreshed(row):
+    row.refresh_from_db()
+    return row
+
+
+@pytest.fixture
+def provider(settings, server):
+    settings.SMS_ENDPOINT = server.host
+    settings.SMS_PROTOCOL = "http"
+    settings.SMS_TIMEOUT = 1
+    settings.SMS_ACCESS_KEY_ID = "AKID-test"
+    settings.SMS_ACCESS_KEY_SECRET = "secret-test"
+    settings.SMS_SIGN_NAME = "璧山区人大"
+    settings.SMS_APP_ID = "1400000000"
+    settings.SMS_TEMPLATES = {"weekly_digest": "SMS_4800"}
+    return server
+
+
+@pytest.mark.django_db
+class TestSmsParameters:
+    def test_parameters_come_from_sms_txt_in_order_and_one_line_each(self, world):
+        world.point.name = "点\nfake=1"
+        world.point.save()
+        context = {"point": world.point, "figures": {"new": 3}, "week": 48}
+        params = notifications.sms_params("weekly_digest", context)
+        assert list(params) == ["point", "week", "new", "resolved", "open", "overdue"]
+        assert params["point"] == "点 fake=1" and params["new"] == "3" and params["resolved"] == "0"
+
+    def test_an_sms_for_a_message_without_parameters_is_refused_when_recorded(self, world, settings, tmp_path):
+        (tmp_path / "notifications" / "bare").mkdir(parents=True)
+        for part in notifications.PARTS:
+            (tmp_path / "notifications" / "bare" / part).write_text("x")
+        settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}]
+        notifications.notify(key="in-app", template="bare", context={}, channel="in_app", user=world.head)
+        with pytest.raises(TemplateDoesNotExist):
+            notifications.notify(key="sms", template="bare", context={}, channel="sms", address="13900000000")
+        assert not Notification.objects.filter(key="sms").exists()
+
+    def test_the_file_backend_writes_one_json_line_per_message(self, world, settings, tmp_path):
+        settings.SMS_BACKEND = "liaison.core.sms.FileSmsBackend"
+        settings.SMS_FILE = tmp_path / "var" / "sms.log"
+        world.point.name = 'A<B & "C"'
+        world.point.save()
+        row = digest_sms(world)
+        with time_machine.travel(NOW, tick=False):
+            deliver_all()
+        (line,) = settings.SMS_FILE.read_text(encoding="utf-8").splitlines()
+        entry = json.loads(line)
+        assert entry["to"] == "139 0000 0000" and entry["at"] == NOW.isoformat()
+        assert entry["text"].startswith('A<B & "C"：') and "待办 2 件" in entry["text"]
+        assert refreshed(row).status == "sent" and refreshed(row).body in entry["text"]
+
+    def test_a_backend_with_only_send_phone_text_still_gets_the_text(self, world, settings):
+        settings.SMS_BACKEND = "tests.test_channels.TextOnlySms"
+        TextOnlySms.sent.clear()
+        digest_sms(world)
+        deliver_all()
+        ((phone, text),) = TextOnlySms.sent
+        assert phone == "139 0000 0000" and "待办 2 件" in text
+
+
+class TextOnlySms:
+    sent = []
+
+    def send(self, phone, text):
+        self.sent.append((phone, text))
+
+
+@pytest.mark.django_db
+class TestAlibabaSms:
+    @pytest.fixture(autouse=True)
+    def _backend(self, settings, provider):
+        settings.SMS_BACKEND = "liaison.core.sms.AlibabaSmsBackend"
+
+    def test_sends_the_template_code_and_parameters(self, world, provider):
+        provider.answer({"Code": "OK", "Message": "OK", "BizId": "900^0", "RequestId": "r1"})
+        row = digest_sms(world)
+        assert deliver_all() == 1
+        request = provider.last
+        query = parse_qs(urlsplit(request["path"]).query)
+        assert request["headers"]["x-acs-action"] == "SendSms"
+        assert request["headers"]["Authorization"].startswith("ACS3-HMAC-SHA256 Credential=AKID-test,")
+        assert query["PhoneNumbers"] == ["13900000000"] and query["SignName"] == ["璧山区人大"]
+        assert query["TemplateCode"] == ["SMS_4800"] and query["OutId"] == [str(row.pk)]
+        params = json.loads(query["TemplateParam"][0])
+        assert params == {"point": world.point.name, "week": "48", "new": "3", "resolved": "0", "open": "2",
+                          "overdue": "0"}  # fmt: skip
+        assert refreshed(row).status == "sent"
+
+    def test_a_bad_number_fails_at_once_without_retries(self, world, provider):
+        provider.answer({"Code": "isv.MOBILE_NUMBER_ILLEGAL", "Message": "非法手机号", "RequestId": "r2"})
+        row = digest_sms(world)
+        deliver_all()
+        row = refreshed(row)
+        assert row.status == "failed" and row.attempts == 1 and "isv.MOBILE_NUMBER_ILLEGAL" in row.last_error
+        assert deliver_all(NOW + dt.timedelta(hours=3)) == 0 and len(provider.requests) == 1
+
+    def test_an_unapproved_template_fails_at_once(self, world, provider):
+        provider.answer({"Code": "isv.SMS_TEMPLATE_ILLEGAL", "Message": "模板不合法", "RequestId": "r3"})
+        row = digest_sms(world)
+        deliver_all()
+        assert refreshed(row).status == "failed"
+
+    def test_throttling_is_retried_with_backoff_and_then_sent(self, world, provider):
+        provider.answer({"Code": "isv.BUSINESS_LIMIT_CONTROL", "Message": "触发流控", "RequestId": "r4"})
+        provider.answer({"Code": "OK", "Message": "OK", "BizId": "901^0", "RequestId": "r5"})
+        row = digest_sms(world)
+        deliver_all()
+        row = refreshed(row)
+        assert row.status == "pending" and "isv.BUSINESS_LIMIT_CONTROL" in row.last_error
+        assert row.next_attempt_at == NOW + dt.timedelta(minutes=1)
+        deliver_all(NOW + dt.timedelta(minutes=1))
+        row = refreshed(row)
+        assert row.status == "sent" and row.attempts == 2 and row.last_error == ""
+
+    def test_an_http_error_answer_is_retried(self, world, provider):
+        provider.answer({"Code": "InvalidAccessKeyId.NotFound", "Message": "Specified access key is not found."}, 404)
+        row = digest_sms(world)
+        deliver_all()
+        row = refreshed(row)
+        assert row.status == "pending" and "InvalidAccessKeyId.NotFound" in row.last_error
+
+    def test_a_provider_that_does_not_answer_in_time_is_retried(self, world, provider):
+        provider.answer({"Code": "OK"}, delay=2.5)
+        row = digest_sms(world)
+        started = time.monotonic()
+        deliver_all()
+        assert time.monotonic() - started < 2.4
+        row = refreshed(row)
+        assert row.status == "pending" and row.attempts == 1 and "timed out" in row.last_error.lower()
+
+    def test_a_malformed_number_fails_without_asking_the_provider(self, world, provider):
+        row = digest_sms(world, phone="0571-8888")
+        deliver_all()
+        assert refreshed(row).status == "failed" and provider.requests == []
+
+    def test_a_message_without_a_template_code_waits_for_one(self, world, provider, settings):
+        settings.SMS_TEMPLATES = {}
+        row = digest_sms(world)
+        deliver_all()
+        row = refreshed(row)
+        assert row.status == "pending" and "SMS_TEMPLATE_WEEKLY_DIGEST" in row.last_error
+        assert provider.requests == []
+
+
+@pytest.mark.django_db
+class TestTencentSms:
+    @pytest.fixture(autouse=True)
+    def _backend(self, settings, provider):
+        settings.SMS_BACKEND = "liaison.core.sms.TencentSmsBackend"
+
+    @staticmethod
+    def status(code="Ok", message="send success"):
+        sent = {"SerialNo": "2640:1", "PhoneNumber": "+8613900000000", "Fee": 1, "SessionContext": "", "Code": code,
+                "Message": message, "IsoCode": "CN"}  # fmt: skip
+        return {"Response": {"SendStatusSet": [sent], "RequestId": "r"}}
+
+    def test_sends_the_template_id_and_parameters_in_order(self, world, provider):
+        provider.answer(self.status())
+        row = digest_sms(world)
+        assert deliver_all() == 1
+        request = provider.last
+        body = json.loads(request["body"])
+        assert request["headers"]["X-TC-Action"] == "SendSms"
+        assert request["headers"]["Authorization"].startswith("TC3-HMAC-SHA256 Credential=AKID-test/")
+        assert body["PhoneNumberSet"] == ["+8613900000000"] and body["SmsSdkAppId"] == "1400000000"
+        assert body["SignName"] == "璧山区人大" and body["TemplateId"] == "SMS_4800"
+        assert body["TemplateParamSet"] == [world.point.name, "48", "3", "0", "2", "0"]
+        assert body["SessionContext"] == str(row.pk)
+        assert refreshed(row).status == "sent"
+
+    def test_an_unapproved_template_fails_at_once(self, world, provider):
+        error = {"Code": "FailedOperation.TemplateIncorrectOrUnapproved", "Message": "模板未审核通过"}
+        provider.answer({"Response": {"Error": error, "RequestId": "r"}})
+        row = digest_sms(world)
+        deliver_all()
+        row = refreshed(row)
+        assert row.status == "failed" and "TemplateIncorrectOrUnapproved" in row.last_error
+
+    def test_a_bad_number_in_the_status_fails_at_once(self, world, provider):
+        provider.answer(self.status("InvalidParameterValue.IncorrectPhoneNumber", "手机号格式错误"))
+        row = digest_sms(world)
+        deliver_all()
+        assert refreshed(row).status == "failed"
+
+    def test_a_daily_limit_is_retried(self, world, provider):
+        provider.answer(self.status("LimitExceeded.PhoneNumberDailyLimit", "单个手机号日下发条数超过上限"))
+        row = digest_sms(world)
+        deliver_all()
+        row = refreshed(row)
+        assert row.status == "pending" and "PhoneNumberDailyLimit" in row.last_error
+
+    def test_a_provider_that_does_not_answer_in_time_is_retried(self, world, provider):
+        provider.answer(self.status(), delay=2.5)
+        row = digest_sms(world)
+        started = time.monotonic()
+        deliver_all()
+        assert time.monotonic() - started < 2.4
+        row = refreshed(row)
+        assert row.status == "pending" and "timed out" in row.last_error.lower()
+
+
+PRINT_SMS_BACKEND = "import django; django.setup(); from django.conf import settings as s; print(s.SMS_BACKEND)"
+
+
+def _production(extra_env):
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("SMS_")}
+    environment.update(
+        {"DJANGO_SETTINGS_MODULE": "liaison.settings.prod", "SECRET_KEY": "k" * 50, "ALLOWED_HOSTS": "x.example.cn"},
+        **extra_env,
+    )
+    return subprocess.run(
+        [sys.executable, "-c", PRINT_SMS_BACKEND],
+        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+class TestProductionSms:
+    def test_production_refuses_the_development_backend(self):
+        result = _production({})
+        assert result.returncode != 0 and "SMS_ALLOW_DEV_BACKEND" in result.stderr
+
+    def test_production_runs_the_development_backend_only_when_told_to(self):
+        result = _production({"SMS_ALLOW_DEV_BACKEND": "true"})
+        assert result.returncode == 0, result.stderr
+        assert _production({"SMS_ALLOW_DEV_BACKEND": "flase"}).returncode != 0
+
+    def test_production_starts_with_a_provider(self):
+        result = _production({"SMS_BACKEND": "liaison.core.sms.TencentSmsBackend"})
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == "liaison.core.sms.TencentSmsBackend"
