@@ -1,7 +1,10 @@
 """Message channels: plain-text rendering, SMS backends and providers, group robots, the work
 desk's message list. Providers and robots are played by HTTP servers on 127.0.0.1."""
 
+import base64
 import datetime as dt
+import hashlib
+import hmac
 import json
 import os
 import subprocess
@@ -15,12 +18,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.contrib.auth.models import Permission
 from django.core import mail
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.template import TemplateDoesNotExist
 
-from liaison.core import notifications
+from liaison.core import notifications, robots
 from liaison.core.models import Notification
 from petitions.models import Petition
+from points.models import GroupRobot, LiaisonPoint
+from points.robots import notify_robots
 
 from .factories import PetitionFactory
 
@@ -76,7 +84,7 @@ class FakeServer:
                 )
                 status, body, delay = server.answers.pop(0) if server.answers else (200, {"errcode": 0}, 0)
                 time.sleep(delay)
-                data = json.dumps(body, ensure_ascii=False).encode()
+                data = (body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)).encode()
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")
@@ -352,3 +360,198 @@ class TestProductionSms:
         result = _production({"SMS_BACKEND": "liaison.core.sms.TencentSmsBackend"})
         assert result.returncode == 0, result.stderr
         assert result.stdout.strip() == "liaison.core.sms.TencentSmsBackend"
+
+
+def robot(server, owner, kind="dingtalk", **fields):
+    path = "/robot/send?access_token=tok" if kind == "dingtalk" else "/cgi-bin/webhook/send?key=wkey"
+    where = {"point": owner} if isinstance(owner, LiaisonPoint) else {"organisation": owner}
+    return GroupRobot.objects.create(
+        name=fields.pop("name", f"{kind} group"), kind=kind, webhook_url=f"http://{server.host}{path}", **where,
+        **fields,
+    )  # fmt: skip
+
+
+def new_request_to_robots(petition, now=NOW):
+    return notify_robots(
+        point=petition.point, event="new_request", key=f"new-request:{petition.pk}", template="robot_new_request",
+        context={"petition": petition}, link=f"/admin/petitions/petition/{petition.pk}/change/", now=now,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def robots_on(settings, server):
+    settings.ROBOT_TIMEOUT = 1
+    settings.PUBLIC_BASE_URL = "https://liaison.example.cn"
+    return server
+
+
+class TestRobotClient:
+    def test_dingtalk_signature_as_documented(self):
+        assert robots.dingtalk_sign("SECtest", 1700000000000) == "aZLLrriXgn05YbwaGR7knYsLeJADjr9NwLaNNKpxh4g%3D"
+        url = robots.signed_url("https://oapi.dingtalk.com/robot/send?access_token=t", "SECtest", 1700000000000)
+        assert url.endswith(
+            "?access_token=t&timestamp=1700000000000&sign=aZLLrriXgn05YbwaGR7knYsLeJADjr9NwLaNNKpxh4g%3D"
+        )
+
+    def test_long_texts_are_cut_to_what_wecom_takes(self):
+        body = robots.payload("wecom", title="t", text="长" * 2000)
+        assert len(body["text"]["content"].encode()) <= 2048
+
+
+@pytest.mark.django_db
+class TestRobots:
+    def test_a_signed_dingtalk_message_with_the_text_and_an_absolute_link(self, world, robots_on):
+        point_robot = robot(robots_on, world.point, secret="SECtest")
+        petition = PetitionFactory(point=world.point, title=TRICKY, now=NOW)
+        assert new_request_to_robots(petition) == 1
+        robots_on.answer({"errcode": 0, "errmsg": "ok"})
+        with time_machine.travel(NOW, tick=False):
+            assert deliver_all() >= 1
+        request = robots_on.last
+        query = parse_qs(urlsplit(request["path"]).query)
+        timestamp = query["timestamp"][0]
+        assert timestamp == str(int(NOW.timestamp() * 1000)) and query["access_token"] == ["tok"]
+        expected = hmac.new(b"SECtest", f"{timestamp}\nSECtest".encode(), hashlib.sha256).digest()
+        assert base64.b64decode(query["sign"][0]) == expected  # parse_qs has URL-decoded it once
+        body = json.loads(request["body"])
+        assert body["msgtype"] == "text"
+        assert petition.number in body["text"]["content"] and TRICKY in body["text"]["content"]
+        assert f"https://liaison.example.cn/admin/petitions/petition/{petition.pk}/change/" in body["text"]["content"]
+        row = Notification.objects.get(key=f"new-request:{petition.pk}:robot:{point_robot.pk}")
+        assert row.channel == "robot" and row.status == "sent" and row.user is None
+
+    def test_dingtalk_refusal_is_recorded_and_retried(self, world, robots_on):
+        robot(robots_on, world.point, secret="SECwrong")
+        robots_on.answer({"errcode": 310000, "errmsg": "sign not match"})
+        petition = PetitionFactory(point=world.point, now=NOW)
+        new_request_to_robots(petition)
+        deliver_all()
+        row = Notification.objects.get(channel="robot")
+        assert row.status == "pending" and "310000" in row.last_error and "sign not match" in row.last_error
+        deliver_all(NOW + dt.timedelta(minutes=1))
+        assert refreshed(row).status == "sent" and refreshed(row).attempts == 2
+
+    def test_a_message_the_robot_refuses_as_such_is_not_retried(self, world, robots_on):
+        robot(robots_on, world.point, kind="wecom")
+        robots_on.answer({"errcode": 45002, "errmsg": "content size exceed limit"})
+        new_request_to_robots(PetitionFactory(point=world.point, now=NOW))
+        deliver_all()
+        assert Notification.objects.get(channel="robot").status == "failed"
+
+    def test_wecom_markdown_to_the_key_address(self, world, robots_on):
+        robot(robots_on, world.point, kind="wecom", markdown=True)
+        robots_on.answer({"errcode": 0, "errmsg": "ok"})
+        petition = PetitionFactory(point=world.point, now=NOW)
+        new_request_to_robots(petition)
+        deliver_all()
+        request = robots_on.last
+        assert request["path"] == "/cgi-bin/webhook/send?key=wkey"
+        body = json.loads(request["body"])
+        assert body["msgtype"] == "markdown" and body["markdown"]["content"].startswith("### ")
+        assert Notification.objects.get(channel="robot").status == "sent"
+
+    def test_wecom_error_and_timeout_are_retried(self, world, robots_on):
+        robot(robots_on, world.point, kind="wecom")
+        robots_on.answer({"errcode": 93000, "errmsg": "invalid webhook url"})
+        robots_on.answer({"errcode": 0, "errmsg": "ok"}, delay=2.5)
+        new_request_to_robots(PetitionFactory(point=world.point, now=NOW))
+        deliver_all()
+        row = Notification.objects.get(channel="robot")
+        assert row.status == "pending" and "93000" in row.last_error
+        started = time.monotonic()
+        deliver_all(NOW + dt.timedelta(minutes=1))
+        assert time.monotonic() - started < 2.4
+        row = refreshed(row)
+        assert row.status == "pending" and row.attempts == 2 and "timed out" in row.last_error
+
+    def test_an_answer_that_is_not_the_robots_json_is_retried(self, world, robots_on):
+        robot(robots_on, world.point, kind="wecom")
+        robots_on.answer("<html>gateway</html>", status=502)
+        new_request_to_robots(PetitionFactory(point=world.point, now=NOW))
+        deliver_all()
+        row = Notification.objects.get(channel="robot")
+        assert row.status == "pending" and "502" in row.last_error
+
+    def test_robots_of_the_point_and_its_organisations_up_the_tree_only(self, world, robots_on):
+        street = world.point.organisation
+        mine = {
+            robot(robots_on, world.point).pk,
+            robot(robots_on, street, kind="wecom").pk,
+            robot(robots_on, street.parent, name="district").pk,
+        }
+        robot(robots_on, world.other_point)  # another street's point
+        robot(robots_on, world.other_point.organisation)
+        robot(robots_on, world.point, active=False)
+        robot(robots_on, world.point, on_new_request=False)
+        petition = PetitionFactory(point=world.point, now=NOW)
+        assert new_request_to_robots(petition) == 3
+        assert new_request_to_robots(petition) == 0  # the same occasion again: nothing new
+        keys = set(Notification.objects.filter(channel="robot").values_list("key", flat=True))
+        assert keys == {f"new-request:{petition.pk}:robot:{pk}" for pk in mine}
+
+    def test_a_robot_deleted_before_sending_fails_the_message(self, world, robots_on):
+        doomed = robot(robots_on, world.point)
+        new_request_to_robots(PetitionFactory(point=world.point, now=NOW))
+        doomed.delete()
+        deliver_all()
+        row = Notification.objects.get(channel="robot")
+        assert row.status == "failed" and robots_on.requests == []
+
+    def test_a_robot_needs_exactly_one_owner(self, world, robots_on):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            GroupRobot.objects.create(name="x", kind="wecom", webhook_url="https://qyapi.example/x")
+        both = GroupRobot(name="x", kind="wecom", webhook_url="https://q.example/x", point=world.point,
+                          organisation=world.point.organisation)  # fmt: skip
+        with pytest.raises(ValidationError):
+            both.full_clean()
+
+
+ROBOTS = "/admin/points/grouprobot/"
+
+
+@pytest.mark.django_db
+class TestRobotAdmin:
+    @pytest.fixture
+    def office(self, world):
+        codes = ["view_grouprobot", "add_grouprobot", "change_grouprobot"]
+        world.office.user_permissions.add(*Permission.objects.filter(codename__in=codes))
+        return world.office
+
+    def test_office_staff_see_robots_of_their_tree_only(self, client, world, office, robots_on):
+        robot(robots_on, world.point, name="本点群")
+        robot(robots_on, world.point.organisation.parent, name="区办群")
+        robot(robots_on, world.other_point, name="别的点群")
+        robot(robots_on, world.other_point.organisation, name="别的街道群")
+        client.force_login(office)
+        page = client.get(ROBOTS).content.decode()
+        assert "本点群" in page and "区办群" in page
+        assert "别的点群" not in page and "别的街道群" not in page
+        assert "access_token=tok" not in page  # the address's credential is not listed
+
+    def test_choices_and_secret(self, client, world, office, robots_on):
+        mine = robot(robots_on, world.point, secret="SECkeep")
+        client.force_login(office)
+        form = client.get(f"{ROBOTS}add/").context["adminform"].form
+        assert world.point in form.fields["point"].queryset
+        assert world.other_point not in form.fields["point"].queryset
+        assert world.other_point.organisation not in form.fields["organisation"].queryset
+        page = client.get(f"{ROBOTS}{mine.pk}/change/").content.decode()
+        assert "SECkeep" not in page
+        data = {"name": "改名", "kind": "dingtalk", "webhook_url": mine.webhook_url, "secret": "",
+                "point": world.point.pk, "on_new_request": "on", "active": "on"}  # fmt: skip
+        assert client.post(f"{ROBOTS}{mine.pk}/change/", data).status_code == 302
+        mine.refresh_from_db()
+        assert mine.name == "改名" and mine.secret == "SECkeep"
+        other = robot(robots_on, world.other_point)
+        assert client.get(f"{ROBOTS}{other.pk}/change/").status_code == 302  # not theirs: back to the list
+
+    def test_send_a_test_message_shows_the_answer(self, client, world, office, robots_on):
+        good = robot(robots_on, world.point, name="好群")
+        bad = robot(robots_on, world.point, name="坏群", kind="wecom")
+        robots_on.answer({"errcode": 0, "errmsg": "ok"})
+        robots_on.answer({"errcode": 93000, "errmsg": "invalid webhook url"})
+        client.force_login(office)
+        response = client.post(ROBOTS, {"action": "send_test", "_selected_action": [good.pk, bad.pk]}, follow=True)
+        page = response.content.decode()
+        assert "好群" in page and "93000" in page
+        assert set(Notification.objects.filter(channel="robot").values_list("status", flat=True)) == {"sent", "failed"}
