@@ -21,8 +21,10 @@ import time_machine
 from django.contrib.auth.models import Permission
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.template import TemplateDoesNotExist
+from django.test.utils import CaptureQueriesContext
+from django.utils.html import escape
 
 from liaison.core import notifications, robots
 from liaison.core.models import Notification
@@ -555,3 +557,60 @@ class TestRobotAdmin:
         page = response.content.decode()
         assert "好群" in page and "93000" in page
         assert set(Notification.objects.filter(channel="robot").values_list("status", flat=True)) == {"sent", "failed"}
+
+
+MESSAGES = "/admin/core/notification/"
+
+
+@pytest.mark.django_db
+class TestWorkDeskMessages:
+    @pytest.fixture
+    def message(self, world):
+        petition = PetitionFactory(point=world.point, title=TRICKY, now=NOW)
+        deliver_all()
+        return Notification.objects.get(key__startswith=f"new-request:{petition.pk}:", user=world.head)
+
+    def test_the_list_shows_text_and_link_never_template_or_context(self, client, world, message):
+        client.force_login(world.head)
+        page = client.get(MESSAGES).content.decode()
+        assert message.subject and escape(message.subject) in page
+        assert f'href="{message.link}"' in page
+        assert "new_request" not in page and "__model__" not in page
+
+    def test_the_message_page_shows_its_text_and_reading_it_marks_it_read(self, client, world, message):
+        client.force_login(world.head)
+        page = client.get(f"{MESSAGES}{message.pk}/change/").content.decode()
+        assert escape(message.body) in page and "new_request" not in page and "__model__" not in page
+        assert refreshed(message).read_at is not None
+
+    def test_a_message_not_sent_yet_is_shown_rendered(self, client, world):
+        petition = PetitionFactory(point=world.point, now=NOW)
+        row = Notification.objects.get(key__startswith=f"new-request:{petition.pk}:", user=world.head)
+        assert row.subject == ""  # waiting for the scan
+        client.force_login(world.head)
+        page = client.get(f"{MESSAGES}{row.pk}/change/").content.decode()
+        assert petition.number in page and "__model__" not in page
+
+    def test_unread_badge_in_the_header_with_one_query(self, client, world, message):
+        client.force_login(world.head)
+        unread = Notification.objects.filter(user=world.head, channel="in_app", read_at__isnull=True).count()
+        assert unread >= 1
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get("/admin/").content.decode()
+        assert '<span class="badge"' in page and f">{unread}</span>" in page and f"{MESSAGES}?unread=1" in page
+        assert len([q for q in queries if "core_notification" in q["sql"]]) == 1
+        Notification.objects.filter(user=world.head).update(read_at=NOW)
+        assert 'class="unread-messages"' not in client.get("/admin/").content.decode()
+
+    def test_the_unread_filter(self, client, world, message):
+        Notification.objects.filter(pk=message.pk).update(read_at=NOW)
+        client.force_login(world.head)
+        assert escape(message.subject) not in client.get(f"{MESSAGES}?unread=1").content.decode()
+        assert escape(message.subject) in client.get(f"{MESSAGES}?unread=0").content.decode()
+
+    def test_administrators_see_sms_rows_as_text(self, client, world, admin_user):
+        row = digest_sms(world)
+        deliver_all()
+        client.force_login(admin_user)
+        page = client.get(MESSAGES).content.decode()
+        assert escape(refreshed(row).subject) in page and "weekly_digest" not in page

@@ -312,3 +312,5 @@ SMS_TEMPLATES = {
 }
 # Group robots (DingTalk, WeCom) are configured per point or organisation in the work desk.
 ROBOT_TIMEOUT = env_int("ROBOT_TIMEOUT", 5, minimum=1)  # seconds to connect, and to wait for the answer
+# The unread-messages badge in the work desk's header (templates/admin/base_site.html).
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("liaison.core.context_processors.unread_messages")
