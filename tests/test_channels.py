@@ -418,6 +418,7 @@ class TestRobots:
         body = json.loads(request["body"])
         assert body["msgtype"] == "text"
         assert petition.number in body["text"]["content"] and TRICKY in body["text"]["content"]
+        assert "提交了" in body["text"]["content"]  # the group reads Chinese
         assert f"https://liaison.example.cn/admin/petitions/petition/{petition.pk}/change/" in body["text"]["content"]
         row = Notification.objects.get(key=f"new-request:{petition.pk}:robot:{point_robot.pk}")
         assert row.channel == "robot" and row.status == "sent" and row.user is None
