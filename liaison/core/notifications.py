@@ -4,9 +4,15 @@
 commits; ``notify_bulk`` records a few known rows with one insert, ``notify_select`` thousands
 the database computes with INSERT … SELECT (the escalation scan); both leave them to the periodic
 ``deliver_due`` scan, which also retries failures and sends whatever was queued while the
-broker was down. Messages are rendered when sent, from their template set (subject, text, HTML)
+broker was down. Messages are rendered when sent, from their template set (subject, text, HTML;
+the text parts without HTML escaping; ``sms.txt``, the provider template's parameters, for SMS)
 in the portal's language. A missing template raises when the message is recorded: nothing is
 silently skipped.
+
+Channels: e-mail (Django's backend), SMS (``sms.py``: a file in development, Alibaba Cloud or
+Tencent Cloud), group robots (``robots.py``: DingTalk, WeCom) and in-app (the work desk lists
+them). A channel error with ``permanent = True`` fails the message at once; any other is
+retried with backoff, up to MAX_ATTEMPTS.
 """
 
 import datetime as dt
