@@ -358,10 +358,18 @@ class TestProductionSms:
         assert result.returncode == 0, result.stderr
         assert _production({"SMS_ALLOW_DEV_BACKEND": "flase"}).returncode != 0
 
-    def test_production_starts_with_a_provider(self):
-        result = _production({"SMS_BACKEND": "liaison.core.sms.TencentSmsBackend"})
+    def test_production_starts_with_a_provider_and_its_account(self):
+        tencent = {"SMS_BACKEND": "liaison.core.sms.TencentSmsBackend", "SMS_ACCESS_KEY_ID": "AKID",
+                   "SMS_ACCESS_KEY_SECRET": "s", "SMS_SIGN_NAME": "璧山区人大"}  # fmt: skip
+        result = _production(tencent)
+        assert result.returncode != 0 and "SMS_APP_ID" in result.stderr
+        result = _production({**tencent, "SMS_APP_ID": "1400000000"})
         assert result.returncode == 0, result.stderr
         assert result.stdout.strip() == "liaison.core.sms.TencentSmsBackend"
+
+    def test_production_refuses_a_backend_that_does_not_exist(self):
+        result = _production({"SMS_BACKEND": "liaison.core.sms.AliyunSms", "SMS_ALLOW_DEV_BACKEND": "true"})
+        assert result.returncode != 0 and "cannot be imported" in result.stderr
 
 
 def robot(server, owner, kind="dingtalk", **fields):

@@ -120,6 +120,7 @@ class FileSmsBackend(SmsBackend):
 
 
 class ProviderSmsBackend(SmsBackend):
+    ACCOUNT: tuple[str, ...] = ()  # settings this provider needs besides the key pair and signature
     # Answer codes no retry can fix; anything else (throttling, balance, credentials, outages)
     # is retried: an operator can fix it, and the message goes out then.
     PERMANENT: frozenset[str] = frozenset()
@@ -207,6 +208,8 @@ class TencentSmsBackend(ProviderSmsBackend):
     """Tencent Cloud SMS (腾讯云短信, 2021-01-11 SendSms). The per-number ``Code`` is ``Ok`` when the
     provider took the message; error codes: cloud.tencent.com/document/product/382/52075."""
 
+    ACCOUNT = ("SMS_APP_ID",)
+
     PERMANENT = frozenset(
         {
             "InvalidParameterValue.IncorrectPhoneNumber",
@@ -264,13 +267,23 @@ class TencentSmsBackend(ProviderSmsBackend):
         return status.SerialNo or ""
 
 
-def check_backend(backend: str, *, allow_dev: bool) -> None:
-    """Refuse a development backend (production), unless explicitly allowed."""
+def check_backend(backend: str, *, allow_dev: bool, account: dict[str, str]) -> None:
+    """Production's start-up check: a backend that exists; a development backend only when
+    explicitly allowed; a provider only with its account (``account``: setting name → value)."""
     from django.core.exceptions import ImproperlyConfigured
 
+    try:
+        backend_class = import_string(backend)
+    except ImportError as exc:
+        raise ImproperlyConfigured(f"SMS_BACKEND={backend!r} cannot be imported: {exc}") from exc
     if backend in DEV_BACKENDS and not allow_dev:
         raise ImproperlyConfigured(
             f"SMS_BACKEND is {backend}, which only writes messages to a file or memory. Set SMS_BACKEND to "
             "liaison.core.sms.AlibabaSmsBackend or liaison.core.sms.TencentSmsBackend, or "
             "SMS_ALLOW_DEV_BACKEND=true to run without SMS on purpose."
         )
+    if isinstance(backend_class, type) and issubclass(backend_class, ProviderSmsBackend):
+        needed = ["SMS_ACCESS_KEY_ID", "SMS_ACCESS_KEY_SECRET", "SMS_SIGN_NAME", *backend_class.ACCOUNT]
+        missing = [name for name in needed if not account.get(name)]
+        if missing:
+            raise ImproperlyConfigured(f"{backend} needs {', '.join(missing)}.")
