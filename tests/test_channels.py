@@ -623,3 +623,32 @@ class TestWorkDeskMessages:
         client.force_login(admin_user)
         page = client.get(MESSAGES).content.decode()
         assert escape(refreshed(row).subject) in page and "weekly_digest" not in page
+
+
+@pytest.mark.django_db
+class TestRobotMessages:
+    """The message sets the workflow is to use for robots render for a group, not a person."""
+
+    def test_reception_day_reminder_names_the_roster(self, world, robots_on):
+        from deputies.services import reception_days_generate
+
+        robot(robots_on, world.point.organisation, on_reception_reminder=True)
+        reception_days_generate(today=dt.date(2026, 12, 1), months=1)
+        day = world.point.reception_days.get()
+        created = notify_robots(point=world.point, event="reception_reminder", key=f"reception:{day.pk}:d1",
+                                template="robot_reception_reminder", context={"day": day}, now=NOW)  # fmt: skip
+        assert created == 1
+        deliver_all()
+        content = json.loads(robots_on.last["body"])["text"]["content"]
+        assert world.point.name in content and "2026-12-15" in content and "陈立群" in content
+
+    def test_escalation_uses_the_escalation_message(self, world, robots_on):
+        robot(robots_on, world.point)
+        petition = PetitionFactory(point=world.point, now=NOW)
+        created = notify_robots(point=world.point, event="escalation", key=f"escalation:{petition.pk}:2",
+                                template="escalation", context={"petition": petition, "level": 2,
+                                "label": "Supervised by the street working committee"}, now=NOW)  # fmt: skip
+        assert created == 1
+        deliver_all()
+        content = json.loads(robots_on.last["body"])["text"]["content"]
+        assert petition.number in content and "2" in content
