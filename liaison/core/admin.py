@@ -20,7 +20,7 @@ class HolidayAdmin(admin.ModelAdmin):
 
 
 class UnreadFilter(admin.SimpleListFilter):
-    title = _("read")
+    title = _("read or unread")
     parameter_name = "unread"
 
     def lookups(self, request, model_admin):
