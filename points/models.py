@@ -1,7 +1,7 @@
 import secrets
 
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import RegexValidator, URLValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -263,6 +263,7 @@ class GroupRobot(models.Model):
     webhook_url = models.URLField(
         _("webhook address"),
         max_length=500,
+        validators=[URLValidator(schemes=["http", "https"])],
         help_text=_(
             "As the group's robot settings show it: DingTalk …/robot/send?access_token=…, "
             "WeCom …/cgi-bin/webhook/send?key=…"
@@ -300,6 +301,7 @@ class GroupRobot(models.Model):
                 condition=models.Q(organisation__isnull=False, point__isnull=True)
                 | models.Q(organisation__isnull=True, point__isnull=False),
                 name="grouprobot_one_owner",
+                violation_error_message=_("Choose either an organisation or a liaison point, not both."),
             )
         ]
         verbose_name = _("group robot")
@@ -307,9 +309,3 @@ class GroupRobot(models.Model):
 
     def __str__(self):
         return self.name
-
-    def clean(self):
-        from django.core.exceptions import ValidationError
-
-        if bool(self.organisation_id) == bool(self.point_id):
-            raise ValidationError(_("Choose either an organisation or a liaison point, not both."))

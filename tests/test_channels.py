@@ -556,6 +556,20 @@ class TestRobotAdmin:
         other = robot(robots_on, world.other_point)
         assert client.get(f"{ROBOTS}{other.pk}/change/").status_code == 302  # not theirs: back to the list
 
+    def test_a_robot_with_two_owners_or_no_web_address_is_refused_in_chinese(self, client, world, office):
+        client.force_login(office)
+        data = {"name": "群", "kind": "wecom", "webhook_url": "ftp://qyapi.example/x", "secret": "",
+                "point": world.point.pk, "organisation": world.point.organisation.pk, "active": "on"}  # fmt: skip
+        response = client.post(f"{ROBOTS}add/", data)
+        page = response.content.decode()
+        assert (
+            response.status_code == 200
+            and "二者择一" in page
+            and "合法的URL" in page
+            and "grouprobot_one_owner" not in page
+        )
+        assert not GroupRobot.objects.exists()
+
     def test_send_a_test_message_shows_the_answer(self, client, world, office, robots_on):
         good = robot(robots_on, world.point, name="好群")
         bad = robot(robots_on, world.point, name="坏群", kind="wecom")
