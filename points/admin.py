@@ -1,11 +1,18 @@
-from django.contrib import admin
+from urllib.parse import urlsplit
+
+from django import forms
+from django.contrib import admin, messages
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from liaison.core.models import Notification
+from liaison.core.notifications import deliver, notify
+
 from .admin_scope import ScopedAdmin
-from .models import ChainSegment, Enterprise, IndustryChain, LiaisonPoint, Organisation
+from .models import ChainSegment, Enterprise, GroupRobot, IndustryChain, LiaisonPoint, Organisation
 from .querysets import is_office_staff
 from .services import point_rotate_qr
 
@@ -107,3 +114,78 @@ class LiaisonPointAdmin(ScopedAdmin):
         if not (request.user.is_superuser or is_office_staff(request.user)):
             readonly += self.OFFICE_FIELDS
         return readonly
+
+
+class GroupRobotForm(forms.ModelForm):
+    """The secret is never shown again once saved; leaving the field empty keeps it."""
+
+    webhook_url = GroupRobot._meta.get_field("webhook_url").formfield(assume_scheme="https")
+
+    class Meta:
+        model = GroupRobot
+        fields = [
+            "name", "kind", "webhook_url", "secret", "markdown", "active", "organisation", "point",
+            "on_new_request", "on_escalation", "on_reception_reminder",
+        ]  # fmt: skip
+        widgets = {"secret": forms.PasswordInput(render_value=False)}
+
+    def clean_secret(self):
+        return self.cleaned_data["secret"] or (self.instance.secret if self.instance.pk else "")
+
+
+@admin.register(GroupRobot)
+class GroupRobotAdmin(ScopedAdmin):
+    """Group chat robots: office staff see and set those of their organisations and points."""
+
+    form = GroupRobotForm
+    list_display = ["name", "kind", "owner", "address", "events", "active"]
+    list_filter = ["kind", "active"]
+    search_fields = ["name", "point__name", "organisation__name"]
+    list_select_related = ["point", "organisation"]
+    actions = ["send_test"]
+    fieldsets = [
+        (None, {"fields": ["name", "kind", "webhook_url", "secret", "markdown", "active"]}),
+        (_("Whose group"), {"fields": ["organisation", "point"]}),
+        (_("What it posts"), {"fields": ["on_new_request", "on_escalation", "on_reception_reminder"]}),
+    ]
+
+    @admin.display(description=_("point or organisation"))
+    def owner(self, obj):
+        return obj.point or obj.organisation
+
+    @admin.display(description=_("webhook address"))
+    def address(self, obj):
+        # The address holds the robot's token or key: show where it goes, not the credential.
+        parts = urlsplit(obj.webhook_url)
+        return f"{parts.netloc}{parts.path}"
+
+    @admin.display(description=_("posts"))
+    def events(self, obj):
+        return "、".join(
+            str(label) for event, label in GroupRobot.Event.choices if getattr(obj, GroupRobot.EVENT_FIELDS[event])
+        )
+
+    @admin.action(description=_("Send a test message"), permissions=["change"])
+    def send_test(self, request, queryset):
+        now = timezone.now()
+        for robot in queryset:
+            row = notify(
+                key=f"robot-test:{robot.pk}:{now.timestamp()}",
+                template="robot_test",
+                context={"robot": robot, "events": self.events(robot) or "-"},
+                channel=Notification.Channel.ROBOT,
+                address=f"#{robot.pk} {robot.name}"[:200],
+                now=now,
+            )
+            # Sent now rather than by the worker, so the answer shows on this page.
+            if deliver(row.pk, now=now):
+                self.message_user(request, gettext("%(robot)s: sent.") % {"robot": robot.name})
+            else:
+                # A test is one attempt: the scan must not post it later, once the robot is fixed.
+                Notification.objects.filter(pk=row.pk).update(status=Notification.Status.FAILED)
+                row.refresh_from_db()
+                self.message_user(
+                    request,
+                    gettext("%(robot)s: not sent (%(error)s).") % {"robot": robot.name, "error": row.last_error},
+                    messages.ERROR,
+                )

@@ -1,7 +1,7 @@
 import secrets
 
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import RegexValidator, URLValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -220,3 +220,103 @@ class RetiredQrToken(models.Model):
 
     def __str__(self):
         return self.token
+
+
+class GroupRobotQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Robots of the points ``user`` works for and of the organisations they run (with those
+        below them)."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        return self.filter(
+            models.Q(point__in=LiaisonPoint.objects.visible_to(user).values("id"))
+            | models.Q(organisation__in=Organisation.objects.run_by(user).values("id"))
+        )
+
+    def for_event(self, point, event: str):
+        """Active robots that take ``event``, of ``point`` and of its organisation and those above."""
+        field = GroupRobot.EVENT_FIELDS[event]
+        chain = (
+            Organisation.objects.filter(pk=point.organisation_id)
+            .values_list("id", "parent_id", "parent__parent_id", "parent__parent__parent_id")
+            .first()
+        ) or ()
+        return self.filter(active=True, **{field: True}).filter(
+            models.Q(point=point) | models.Q(organisation__in=[pk for pk in chain if pk])
+        )
+
+
+class GroupRobot(models.Model):
+    """A staff group chat's robot — a DingTalk (钉钉 / 政务钉钉) custom robot or a WeCom (企业微信)
+    group robot — of one point or one organisation. It gets a message for each event it takes at
+    its point, or at any point of its organisation and the organisations below
+    (``points.robots.notify_robots``); ``liaison.core.robots`` does the signing and posting."""
+
+    class Kind(models.TextChoices):
+        DINGTALK = "dingtalk", _("DingTalk custom robot")
+        WECOM = "wecom", _("WeCom group robot")
+
+    class Event(models.TextChoices):
+        NEW_REQUEST = "new_request", _("new requests")
+        ESCALATION = "escalation", _("escalations")
+        RECEPTION_REMINDER = "reception_reminder", _("reception-day reminders")
+
+    EVENT_FIELDS = {
+        Event.NEW_REQUEST: "on_new_request",
+        Event.ESCALATION: "on_escalation",
+        Event.RECEPTION_REMINDER: "on_reception_reminder",
+    }
+
+    name = models.CharField(_("name"), max_length=60, help_text=_("The group chat, e.g. 璧山区人大代表工作群."))
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    webhook_url = models.URLField(
+        _("webhook address"),
+        max_length=500,
+        validators=[URLValidator(schemes=["http", "https"])],
+        help_text=_(
+            "As the group's robot settings show it: DingTalk …/robot/send?access_token=…, "
+            "WeCom …/cgi-bin/webhook/send?key=…"
+        ),
+    )
+    secret = models.CharField(
+        _("signing secret"),
+        max_length=200,
+        blank=True,
+        help_text=_("DingTalk robots with signing (加签): the secret, starting with SEC. WeCom: leave empty."),
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="robots",
+        verbose_name=_("organisation"),
+    )
+    point = models.ForeignKey(
+        LiaisonPoint, models.CASCADE, null=True, blank=True, related_name="robots", verbose_name=_("liaison point")
+    )
+    on_new_request = models.BooleanField(_("new requests"), default=True)
+    on_escalation = models.BooleanField(_("escalations"), default=True)
+    on_reception_reminder = models.BooleanField(_("reception-day reminders"), default=False)
+    markdown = models.BooleanField(_("send as markdown"), default=False)
+    active = models.BooleanField(_("active"), default=True)
+
+    objects = GroupRobotQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(organisation__isnull=False, point__isnull=True)
+                | models.Q(organisation__isnull=True, point__isnull=False),
+                name="grouprobot_one_owner",
+                violation_error_message=_("Choose either an organisation or a liaison point, not both."),
+            )
+        ]
+        verbose_name = _("group robot")
+        verbose_name_plural = _("group robots")
+
+    def __str__(self):
+        return self.name

@@ -195,6 +195,7 @@ def test_the_procfile_runs_the_portal_in_production_mode_and_survives_a_database
         "DJANGO_SETTINGS_MODULE": "liaison.settings.prod",
         "SECRET_KEY": uuid.uuid4().hex * 2,
         "ALLOWED_HOSTS": "127.0.0.1",
+        "SMS_ALLOW_DEV_BACKEND": "true",
         "SECURE_SSL_REDIRECT": "false",
         "DATABASE_URL": shared_database_url(),
         "VAR_DIR": str(tmp_path),

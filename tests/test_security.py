@@ -28,6 +28,7 @@ def test_check_deploy_is_clean_in_production_mode():
         "DJANGO_SETTINGS_MODULE": "liaison.settings.prod",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "liaison.example.cn",
+        "SMS_ALLOW_DEV_BACKEND": "true",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('deputies', '0003_dutyassignment_receptionday_and_more'),
-        ('points', '0002_organisation_keeps_records'),
+        ('points', '0003_organisation_keeps_records'),
     ]
 
     operations = [

@@ -1,10 +1,14 @@
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
+from django.template.defaultfilters import linebreaksbr
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.text import Truncator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import Holiday, Notification
+from .notifications import render
 
 
 @admin.register(Holiday)
@@ -15,14 +19,29 @@ class HolidayAdmin(admin.ModelAdmin):
     date_hierarchy = "date"
 
 
+class UnreadFilter(admin.SimpleListFilter):
+    title = _("read or unread")
+    parameter_name = "unread"
+
+    def lookups(self, request, model_admin):
+        return [("1", _("unread")), ("0", _("read"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("0", "1"):
+            return queryset.filter(read_at__isnull=self.value() == "1")
+        return queryset
+
+
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    """In-app messages: each user sees their own; administrators see every message's state."""
+    """The work desk's messages: each user reads their own; administrators see every message's
+    state on every channel. A message shows as its text and link — never its template name or
+    stored context."""
 
-    list_display = ["created_at", "subject", "channel", "status", "attempts", "read_at"]
-    list_filter = ["status", "channel", "template"]
+    list_display = ["created_at", "message", "open_link", "channel", "status", "read_at"]
+    list_display_links = ["created_at", "message"]
+    list_filter = [UnreadFilter, "status", "channel"]
     search_fields = ["subject", "body", "address"]
-    readonly_fields = [f.name for f in Notification._meta.fields]
     actions = ["mark_read"]
 
     def get_queryset(self, request):
@@ -30,6 +49,22 @@ class NotificationAdmin(admin.ModelAdmin):
         if request.user.is_superuser:
             return qs
         return qs.filter(user=request.user, channel=Notification.Channel.IN_APP)
+
+    def get_fields(self, request, obj=None):
+        fields = ["created_at", "text_subject", "text_body", "open_link", "channel", "status", "sent_at", "read_at"]
+        if request.user.is_superuser:  # delivery details, for whoever runs the portal
+            fields += ["address", "attempts", "last_error", "next_attempt_at", "key"]
+        return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Opening one's own message reads it.
+        Notification.objects.filter(pk=object_id, user=request.user, read_at__isnull=True).update(
+            read_at=timezone.now()
+        )
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_staff
@@ -45,6 +80,37 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @staticmethod
+    def _text(obj) -> tuple[str, str]:
+        """Subject and text as sent; a message not sent yet is rendered for display."""
+        if obj.subject or obj.body:
+            return obj.subject, obj.body
+        try:
+            subject, body, _html = render(obj)
+        except Exception:  # noqa: BLE001 — its error shows in last_error; the page must still open
+            return gettext("(cannot be shown)"), ""
+        return subject, body
+
+    @admin.display(description=_("message"))
+    def message(self, obj):
+        if not (obj.subject or obj.body):  # not rendered yet (the scan does it within a minute)
+            return gettext("(being prepared)")
+        return format_html("<strong>{}</strong><br>{}", obj.subject, Truncator(obj.body).chars(120))
+
+    @admin.display(description=_("subject"))
+    def text_subject(self, obj):
+        return self._text(obj)[0]
+
+    @admin.display(description=_("text"))
+    def text_body(self, obj):
+        return linebreaksbr(self._text(obj)[1])
+
+    @admin.display(description=_("link"))
+    def open_link(self, obj):
+        if not obj.link.startswith("/"):  # only paths in the portal
+            return "-"
+        return format_html('<a href="{}">{}</a>', obj.link, gettext("open"))
 
     @admin.action(description=_("Mark as read"), permissions=["view"])
     def mark_read(self, request, queryset):

@@ -39,6 +39,7 @@ class Notification(models.Model):
         EMAIL = "email", _("email")
         SMS = "sms", _("SMS")
         IN_APP = "in_app", _("in the work desk")
+        ROBOT = "robot", _("group robot")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("waiting to be sent")
@@ -56,7 +57,9 @@ class Notification(models.Model):
         related_name="notifications",
         verbose_name=_("recipient"),
     )
-    address = models.CharField(_("address"), max_length=200, blank=True, help_text=_("E-mail address or phone number."))
+    address = models.CharField(
+        _("address"), max_length=200, blank=True, help_text=_("E-mail address, phone number or group robot.")
+    )
     template = models.CharField(_("message"), max_length=60)
     # Rendered when sent, in the portal's language, from the template set and this context
     # (plain values, and models by reference) — so recording a message stays a cheap insert.

@@ -4,13 +4,20 @@
 commits; ``notify_bulk`` records a few known rows with one insert, ``notify_select`` thousands
 the database computes with INSERT … SELECT (the escalation scan); both leave them to the periodic
 ``deliver_due`` scan, which also retries failures and sends whatever was queued while the
-broker was down. Messages are rendered when sent, from their template set (subject, text, HTML)
+broker was down. Messages are rendered when sent, from their template set (subject, text, HTML;
+the text parts without HTML escaping; ``sms.txt``, the provider template's parameters, for SMS)
 in the portal's language. A missing template raises when the message is recorded: nothing is
 silently skipped.
+
+Channels: e-mail (Django's backend), SMS (``sms.py``: a file in development, Alibaba Cloud or
+Tencent Cloud), group robots (``robots.py``: DingTalk, WeCom) and in-app (the work desk lists
+them). A channel error with ``permanent = True`` fails the message at once; any other is
+retried with backoff, up to MAX_ATTEMPTS.
 """
 
 import datetime as dt
 import logging
+import re
 
 from django.apps import apps
 from django.conf import settings
@@ -18,10 +25,11 @@ from django.core.mail import send_mail
 from django.db import models, transaction
 from django.db.models import CharField, F, Value
 from django.db.models.functions import Concat, JSONObject
-from django.template.loader import get_template, render_to_string
+from django.template import Context, Template, TemplateSyntaxError
+from django.template.loader import get_template
 from django.utils import timezone, translation
-from django.utils.module_loading import import_string
 
+from . import robots, sms
 from .bulk import insert_select
 from .jobs import enqueue
 from .models import Notification
@@ -31,6 +39,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 LEASE = dt.timedelta(minutes=10)  # a send claimed but not finished by then is tried again
 PARTS = ("subject.txt", "body.txt", "body.html")
+SMS_PART = "sms.txt"  # the provider template's parameters, for messages sent by SMS
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -38,10 +47,41 @@ def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(minutes=min(2 ** max(attempts - 1, 0), 120))
 
 
-def check_template(template: str) -> None:
-    """Raise TemplateDoesNotExist unless the message's whole template set exists."""
+def check_template(template: str, channels=()) -> None:
+    """Raise TemplateDoesNotExist unless the message's whole template set exists (with the SMS
+    parameters when it goes by SMS), TemplateSyntaxError if a part is malformed."""
     for part in PARTS:
         get_template(f"notifications/{template}/{part}")
+    if Notification.Channel.SMS in channels:
+        _sms_param_templates(template)
+
+
+_PARAM_LINE = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)=(.*)$")
+
+
+def _sms_param_templates(template: str) -> list[tuple[str, Template]]:
+    """``sms.txt``: one ``name=value`` line per parameter of the provider's template, in its
+    order; ``{% load %}`` lines apply to every value; blank and ``{# … #}`` lines are skipped."""
+    base = get_template(f"notifications/{template}/{SMS_PART}").template
+    lines = [line.strip() for line in base.source.splitlines()]
+    loads = "".join(line for line in lines if line.startswith("{% load "))
+    params = []
+    for line in lines:
+        if not line or line.startswith(("{% load ", "{#")):
+            continue
+        match = _PARAM_LINE.match(line)
+        if not match:
+            raise TemplateSyntaxError(f"notifications/{template}/{SMS_PART}: not a name=value line: {line!r}")
+        params.append((match.group(1), base.engine.from_string(loads + match.group(2))))
+    return params
+
+
+def sms_params(template: str, context: dict) -> dict[str, str]:
+    """The provider template's parameters for one message. Each value is rendered on its own and
+    flattened to one line, so a newline or ``name=`` typed into a request adds no parameter."""
+    plain = Context(context, autoescape=False)
+    with translation.override(settings.LANGUAGE_CODE):
+        return {name: " ".join(value.render(plain).split()) for name, value in _sms_param_templates(template)}
 
 
 def freeze(context: dict) -> dict:
@@ -72,11 +112,25 @@ def thaw(context: dict) -> dict:
     return out
 
 
-def render(notification: Notification) -> tuple[str, str, str]:
-    context = {**thaw(notification.context), "link": notification.link}
+def render_part(name: str, context: dict) -> str:
+    """Render one part of a message. Plain-text parts (``.txt``: subject, text, SMS) are not
+    HTML: rendered with autoescape off, so a title with ``<``, ``"`` or ``&`` reads as typed
+    instead of ``&lt;``; the HTML part stays escaped."""
+    template = get_template(name)
+    if name.endswith(".txt"):
+        return template.template.render(Context(context, autoescape=False))
+    return template.render(context)
+
+
+def message_context(notification: Notification) -> dict:
+    return {**thaw(notification.context), "link": notification.link}
+
+
+def render(notification: Notification, context: dict | None = None) -> tuple[str, str, str]:
+    context = message_context(notification) if context is None else context
     with translation.override(settings.LANGUAGE_CODE):
         subject, body, html = (
-            render_to_string(f"notifications/{notification.template}/{part}", context).strip() for part in PARTS
+            render_part(f"notifications/{notification.template}/{part}", context).strip() for part in PARTS
         )
     return " ".join(subject.split())[:200], body, html
 
@@ -98,7 +152,7 @@ def _row(*, key, template, context, channel, user=None, user_id=None, address=""
 def notify(*, key: str, template: str, context: dict, channel: str, user=None, address="", link="", now=None):
     """Record one message for one recipient on one channel, once per ``key``, and queue it
     after commit. Returns the row if it was created now, else None. Safe to call again."""
-    check_template(template)
+    check_template(template, [channel])
     row = _row(key=key, template=template, context=context, channel=channel, user=user, address=address, link=link,
                now=now)  # fmt: skip
     fields = {f.attname: getattr(row, f.attname) for f in Notification._meta.concrete_fields if f.attname != "id"}
@@ -169,7 +223,7 @@ def notify_select(rows, *, user: str, key, context, link, template: str, now=Non
 def notify_bulk(items: list[dict], *, template: str, now=None) -> int:
     """Record many messages with one insert (existing keys are skipped); the periodic scan
     sends them. Each item has key, context, channel, user_id, address and link."""
-    check_template(template)
+    check_template(template, {item["channel"] for item in items})
     rows = [_row(template=template, now=now, **item) for item in items]
     created = Notification.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
     return len(created)
@@ -180,7 +234,7 @@ def queue(pk: int) -> None:
     enqueue("liaison.core.tasks.send_notification", pk)
 
 
-def _send(notification: Notification) -> None:
+def _send(notification: Notification, context: dict) -> None:
     if notification.channel == Notification.Channel.EMAIL:
         send_mail(
             notification.subject,
@@ -190,7 +244,31 @@ def _send(notification: Notification) -> None:
             html_message=notification.html or None,
         )
     elif notification.channel == Notification.Channel.SMS:
-        import_string(settings.SMS_BACKEND)().send(notification.address, f"{notification.subject}：{notification.body}")
+        sms.send(
+            sms.SmsMessage(
+                phone=notification.address,
+                text=f"{notification.subject}：{notification.body}",
+                template=notification.template,
+                params=sms_params(notification.template, context),
+                reference=str(notification.pk),
+            )
+        )
+    elif notification.channel == Notification.Channel.ROBOT:
+        # The robot is read when sending: a corrected address or secret applies to retries.
+        robot = context.get("robot")
+        if robot is None or not robot.active:
+            raise robots.RobotError("the group robot was deleted or switched off", permanent=True)
+        robots.send(
+            kind=robot.kind,
+            url=robot.webhook_url,
+            secret=robot.secret,
+            title=notification.subject,
+            text=notification.body,
+            link=settings.PUBLIC_BASE_URL + notification.link
+            if notification.link.startswith("/")
+            else notification.link,
+            markdown=robot.markdown,
+        )
     # In-app messages are delivered by being rendered: the work desk lists them.
 
 
@@ -205,10 +283,13 @@ def deliver(pk: int, now=None) -> bool:
         return False
     notification = Notification.objects.get(pk=pk)
     try:
-        notification.subject, notification.body, notification.html = render(notification)
-        _send(notification)
+        context = message_context(notification)
+        notification.subject, notification.body, notification.html = render(notification, context)
+        _send(notification, context)
     except Exception as exc:  # noqa: BLE001 — any channel failure is recorded and retried
-        failed = notification.attempts >= MAX_ATTEMPTS
+        # A channel marks an error ``permanent`` when no retry can help (a bad number, a
+        # template the provider refused): failed now rather than after MAX_ATTEMPTS.
+        failed = getattr(exc, "permanent", False) is True or notification.attempts >= MAX_ATTEMPTS
         Notification.objects.filter(pk=pk).update(
             status=Notification.Status.FAILED if failed else Notification.Status.PENDING,
             last_error=f"{type(exc).__name__}: {exc}"[:2000],

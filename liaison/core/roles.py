@@ -65,6 +65,7 @@ ROLES: dict[str, list[str]] = {
         *_crud("deputies.receptionday", *_EDIT),
         *_crud("scoring.scoringrule", "change"),
         *_crud("core.notification", *_VIEW),
+        *_crud("points.grouprobot", *_ALL),
     ],
     POINT_HEAD: [
         *_TRIAGE,

@@ -3,6 +3,7 @@
 Everything deployment-specific comes from the environment (see ``.env.example``).
 """
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -233,7 +234,6 @@ PETITION_DISPATCH_WORKDAYS = env_int(
     "PETITION_DISPATCH_WORKDAYS", 3, minimum=1
 )  # accepted → resolved on site or dispatched
 NUM_PROXIES = env_int("NUM_PROXIES", 0, minimum=0)  # trusted reverse proxies in front of the web processes
-SMS_BACKEND = env_str("SMS_BACKEND", "liaison.core.sms.OutboxSmsBackend")
 RECEPTION_ROSTER_MEMBERS = env_int("RECEPTION_ROSTER_MEMBERS", 2, minimum=1)  # members on duty besides the head
 # Escalation (督办): level 1 when overdue, 2 and 3 after this many working days overdue.
 ESCALATION_LEVEL2_WORKDAYS = env_int("ESCALATION_LEVEL2_WORKDAYS", 3, minimum=1)
@@ -283,3 +283,35 @@ ESCALATION_BATCH = env_int("ESCALATION_BATCH", 1000, minimum=1)  # requests clai
 ESCALATION_WORKERS = env_int(
     "ESCALATION_WORKERS", 1 if DATABASES["default"]["ENGINE"].endswith("sqlite3") else 4, minimum=1
 )
+
+# Messages: SMS providers and group robots (README, "Messages"; liaison/core/sms.py, robots.py).
+# SMS_BACKEND: liaison.core.sms.FileSmsBackend (the default: one JSON line per message in
+# SMS_FILE; production refuses it unless SMS_ALLOW_DEV_BACKEND=true),
+# liaison.core.sms.AlibabaSmsBackend or liaison.core.sms.TencentSmsBackend.
+SMS_BACKEND = env_str("SMS_BACKEND", "liaison.core.sms.FileSmsBackend")
+SMS_FILE = Path(env_str("SMS_FILE", str(VAR_DIR / "sms.log")))
+SMS_ALLOW_DEV_BACKEND = env_bool("SMS_ALLOW_DEV_BACKEND", False)
+# Provider account: Alibaba AccessKey ID/secret, or Tencent SecretId/SecretKey (secrets may be *_FILE).
+SMS_ACCESS_KEY_ID = env_str("SMS_ACCESS_KEY_ID", "")
+SMS_ACCESS_KEY_SECRET = env_str("SMS_ACCESS_KEY_SECRET", "")
+SMS_SIGN_NAME = env_str("SMS_SIGN_NAME", "")  # the approved signature (签名), e.g. 璧山区人大
+SMS_APP_ID = env_str("SMS_APP_ID", "")  # Tencent only: the SmsSdkAppId
+SMS_REGION = env_str("SMS_REGION", "")  # empty: cn-hangzhou (Alibaba), ap-guangzhou (Tencent)
+SMS_ENDPOINT = env_str("SMS_ENDPOINT", "")  # empty: the provider's public endpoint
+SMS_PROTOCOL = env_str("SMS_PROTOCOL", "https")
+if SMS_PROTOCOL not in ("http", "https"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("SMS_PROTOCOL must be http or https")
+SMS_TIMEOUT = env_int("SMS_TIMEOUT", 10, minimum=1)  # seconds to connect, and to wait for the answer
+# Approved template code per message: SMS_TEMPLATE_RECEPTION_REMINDER=SMS_123456789 (Alibaba)
+# or =1234567 (Tencent); the parameters are templates/notifications/<message>/sms.txt.
+SMS_TEMPLATES = {
+    name.removeprefix("SMS_TEMPLATE_").lower(): code.strip()
+    for name, code in os.environ.items()
+    if name.startswith("SMS_TEMPLATE_") and code.strip()
+}
+# Group robots (DingTalk, WeCom) are configured per point or organisation in the work desk.
+ROBOT_TIMEOUT = env_int("ROBOT_TIMEOUT", 5, minimum=1)  # seconds to connect, and to wait for the answer
+# The unread-messages badge in the work desk's header (templates/admin/base_site.html).
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("liaison.core.context_processors.unread_messages")

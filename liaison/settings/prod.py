@@ -1,14 +1,39 @@
-"""Production: refuses to start without a real secret key and host list."""
+"""Production: refuses to start without a real secret key and host list, or with SMS that go nowhere."""
 
 from django.core.exceptions import ImproperlyConfigured
 
+from liaison.core.sms import check_backend
+
 from .base import *  # noqa: F403
-from .base import ALLOWED_HOSTS, DEMO_SECRET_KEY, SECRET_KEY, env_bool, env_int
+from .base import (
+    ALLOWED_HOSTS,
+    DEMO_SECRET_KEY,
+    SECRET_KEY,
+    SMS_ACCESS_KEY_ID,
+    SMS_ACCESS_KEY_SECRET,
+    SMS_ALLOW_DEV_BACKEND,
+    SMS_APP_ID,
+    SMS_BACKEND,
+    SMS_SIGN_NAME,
+    env_bool,
+    env_int,
+)
 
 if not SECRET_KEY or SECRET_KEY == DEMO_SECRET_KEY or len(SECRET_KEY) < 40:
     raise ImproperlyConfigured("Set SECRET_KEY (at least 40 characters) for production.")
 if not ALLOWED_HOSTS or ALLOWED_HOSTS == ["127.0.0.1", "localhost"]:
     raise ImproperlyConfigured("Set ALLOWED_HOSTS to the portal's host names for production.")
+# SMS that only land in a file would leave deputies unreminded without anyone noticing.
+check_backend(
+    SMS_BACKEND,
+    allow_dev=SMS_ALLOW_DEV_BACKEND,
+    account={
+        "SMS_ACCESS_KEY_ID": SMS_ACCESS_KEY_ID,
+        "SMS_ACCESS_KEY_SECRET": SMS_ACCESS_KEY_SECRET,
+        "SMS_SIGN_NAME": SMS_SIGN_NAME,
+        "SMS_APP_ID": SMS_APP_ID,
+    },
+)
 
 DEBUG = False
 DEMO_MODE = False

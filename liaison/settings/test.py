@@ -18,3 +18,4 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_EAGER", True)
 # on their own in tests/test_operations.py.
 ESCALATION_WORKERS = 1
 DEMO_MODE = True
+SMS_BACKEND = "liaison.core.sms.OutboxSmsBackend"  # tests read liaison.core.sms.outbox
