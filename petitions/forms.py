@@ -166,8 +166,31 @@ class ResultForm(StepForm):
     result = forms.CharField(label=_("Result"), max_length=5000, widget=forms.Textarea(attrs={"rows": 4}))
 
 
+class PublicSummaryMixin(forms.Form):
+    """Staff decide what of a resolved request may appear on public screens: never the
+    enterprise's own words, which may carry names and numbers."""
+
+    public_summary = forms.CharField(
+        label=_("Summary for the display screen"),
+        required=False,
+        max_length=100,
+        help_text=_(
+            "Optional. One line the point's display screen may show, without names or numbers, "
+            "e.g. “某企业用电增容问题已协调解决”. Left empty, the request is not shown there."
+        ),
+    )
+
+
+class ResolveForm(PublicSummaryMixin, ResultForm):
+    pass
+
+
 class TextForm(StepForm):
     text = forms.CharField(label=_("Text"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ConfirmForm(PublicSummaryMixin, TextForm):
+    pass
 
 
 class NoteForm(StepForm):

@@ -192,6 +192,13 @@ class Petition(models.Model):
     due_date = models.DateField(_("due date"), null=True, blank=True, editable=False)
     reply_due = models.DateField(_("reply due"), null=True, blank=True, editable=False)
     resolution = models.TextField(_("result"), blank=True, editable=False)
+    public_summary = models.CharField(
+        _("public summary"),
+        max_length=100,
+        blank=True,
+        editable=False,
+        help_text=_("What the point's display screen may show of this request once resolved."),
+    )
     satisfaction = models.CharField(
         _("satisfaction"), max_length=12, choices=Satisfaction.choices, blank=True, editable=False
     )

@@ -118,10 +118,11 @@ def point_year_requests(point, year: int) -> dict:
 
 
 def recently_resolved(point, limit: int = 6) -> list[dict]:
-    """The point's latest resolved requests as raw rows (title, enterprise name, resolved at);
-    callers that publish them anonymise first."""
+    """The point's latest resolved requests that staff wrote a public summary for: only that
+    summary and the date, never the enterprise's own words."""
     return list(
         Petition.objects.filter(point=point, resolved_at__isnull=False)
+        .exclude(public_summary="")
         .order_by("-resolved_at")
-        .values("title", "enterprise_name", "resolved_at")[:limit]
+        .values("public_summary", "resolved_at")[:limit]
     )

@@ -19,7 +19,17 @@ from deputies.models import Person, Station
 from liaison.core.notifications import notify_bulk, ref, user_channels
 from liaison.core.workdays import add_workdays
 
-from .forms import AddInfoForm, DispatchForm, MergeForm, NoteForm, RateForm, ReasonForm, ResultForm, TextForm
+from .forms import (
+    AddInfoForm,
+    ConfirmForm,
+    DispatchForm,
+    MergeForm,
+    NoteForm,
+    RateForm,
+    ReasonForm,
+    ResolveForm,
+    ResultForm,
+)
 from .models import (
     OPEN_STATUSES,
     Attachment,
@@ -247,14 +257,22 @@ def petition_merge(*, petition, into, actor, now=None) -> Petition:
     )
 
 
-@step("resolve_on_site", _("Resolve on site"), [Status.ACCEPTED], Status.RESOLVED, TRIAGE, form=ResultForm)
-def petition_resolve_on_site(*, petition, actor, result, now=None) -> Petition:
-    """accepted → resolved: the deputy settled it without a department."""
+def _summary(public_summary: str) -> dict:
+    """The public summary to store, if staff wrote one (an earlier one stays otherwise)."""
+    summary = " ".join((public_summary or "").split())[:100]
+    return {"public_summary": summary} if summary else {}
+
+
+@step("resolve_on_site", _("Resolve on site"), [Status.ACCEPTED], Status.RESOLVED, TRIAGE, form=ResolveForm)
+def petition_resolve_on_site(*, petition, actor, result, public_summary="", now=None) -> Petition:
+    """accepted → resolved: the deputy settled it without a department. ``public_summary``
+    is what public screens may show of it (nothing is shown without one)."""
     now = now or timezone.now()
     result = _required(result, _("the result"))
     return _transition(
-        petition, "resolve_on_site", actor, now=now, text=result, resolution=result, resolved_at=now, due_date=None
-    )
+        petition, "resolve_on_site", actor, now=now, text=result, resolution=result, resolved_at=now, due_date=None,
+        **_summary(public_summary),
+    )  # fmt: skip
 
 
 @step("dispatch", _("Dispatch to a department"), [Status.ACCEPTED], Status.DISPATCHED, TRIAGE, form=DispatchForm)
@@ -330,11 +348,14 @@ def petition_reply(*, petition, actor, result, now=None) -> Petition:
     )
 
 
-@step("confirm", _("Confirm and close"), [Status.RESOLVED], Status.CLOSED, TRIAGE, form=TextForm)
-def petition_confirm(*, petition, actor, text="", now=None) -> Petition:
-    """resolved → closed: the deputy confirms the result with the enterprise."""
+@step("confirm", _("Confirm and close"), [Status.RESOLVED], Status.CLOSED, TRIAGE, form=ConfirmForm)
+def petition_confirm(*, petition, actor, text="", public_summary="", now=None) -> Petition:
+    """resolved → closed: the deputy confirms the result with the enterprise, and may write
+    what public screens show of it."""
     now = now or timezone.now()
-    return _transition(petition, "confirm", actor, now=now, text=text.strip(), closed_at=now)
+    return _transition(
+        petition, "confirm", actor, now=now, text=text.strip(), closed_at=now, **_summary(public_summary)
+    )
 
 
 # Satisfied closes the request; unsatisfied reopens it (重办).

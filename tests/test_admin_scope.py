@@ -16,7 +16,7 @@ from petitions.models import Department
 from points.admin_scope import scoped_choices
 from points.models import Enterprise, LiaisonPoint
 
-from .factories import DepartmentFactory, EnterpriseFactory, PersonFactory, PetitionFactory, StationFactory
+from .factories import DepartmentFactory, EnterpriseFactory, PersonFactory, PetitionFactory
 
 ROLES = ["office", "head", "deputy", "grid", "handler", "outsider_deputy", "other_handler"]
 

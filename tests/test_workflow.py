@@ -248,3 +248,7 @@ class TestOneSpecPerStep:
         required = [name for name, field in form.fields.items() if field.required]
         assert form.is_valid() == (not required)
         assert set(form.errors) == set(required)
+
+    def test_each_step_is_declared_on_its_own_service(self):
+        for name, declared in STEPS.items():
+            assert declared.service.__name__ == f"petition_{name}"

@@ -301,7 +301,11 @@ def _demo_request(index, title, point, enterprise, category, channel, outcome, d
     services.petition_accept(petition=petition, actor=deputy, now=start + step)
     if outcome == "site":
         services.petition_resolve_on_site(
-            petition=petition, actor=deputy, result="代表现场解读政策并指导企业完成申报。", now=start + 2 * step
+            petition=petition,
+            actor=deputy,
+            result="代表现场解读政策并指导企业完成申报。",
+            public_summary="企业政策申报问题已由代表现场解答",
+            now=start + 2 * step,
         )
     elif outcome == "open":
         services.petition_dispatch(
@@ -316,7 +320,9 @@ def _demo_request(index, title, point, enterprise, category, channel, outcome, d
         services.petition_reply(
             petition=petition, actor=actor, result=f"{department.name}已协调落实，问题已解决。", now=start + 8 * step
         )
-    services.petition_confirm(petition=petition, actor=deputy, now=start + 10 * step)
+    services.petition_confirm(
+        petition=petition, actor=deputy, public_summary=f"企业{title[:20]}问题已办结", now=start + 10 * step
+    )
     services.petition_rate(
         petition=petition, actor=deputy, satisfaction=Satisfaction.SATISFIED, comment="电话回访", now=start + 11 * step
     )

@@ -1,8 +1,6 @@
 """What the public point page and the display screen show, composed from the apps' selectors
 and cached for a few minutes, so a TV polling every minute costs one cache read."""
 
-import re
-
 from django.core.cache import cache
 from django.utils import timezone
 
@@ -26,16 +24,6 @@ def point_figures(point: LiaisonPoint, year: int | None = None) -> dict:
     return cache.get_or_set(f"point-figures:{point.pk}:{year}", compute, FIGURES_TTL)
 
 
-_DIGITS = re.compile(r"\d{5,}")
-
-
-def anonymise(title: str, names: list[str]) -> str:
-    """A title fit for a public screen: enterprise names and long numbers taken out."""
-    for name in sorted(filter(None, names), key=len, reverse=True):
-        title = title.replace(name, "某企业")
-    return _DIGITS.sub("***", title)
-
-
 def screen_data(point: LiaisonPoint) -> dict:
     """Everything the display screen's panel shows, as plain data."""
 
@@ -48,7 +36,7 @@ def screen_data(point: LiaisonPoint) -> dict:
                 for s in deputies.on_duty(point)
             ],
             "resolved": [
-                {"title": anonymise(r["title"], [r["enterprise_name"]]), "resolved_at": r["resolved_at"]}
+                {"title": r["public_summary"], "resolved_at": r["resolved_at"]}
                 for r in petitions.recently_resolved(point)
             ],
             "top": scoring.top_scores(point, timezone.localdate().year),
