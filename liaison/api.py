@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import JSONParser
 from rest_framework.views import exception_handler as drf_exception_handler
 
 _VALIDATION_DETAIL = _("The input is not valid; see the errors by field.")
@@ -64,3 +65,18 @@ def request_object(request):
     if not isinstance(request.data, Mapping):
         raise exceptions.ValidationError({"non_field_errors": [_("The body must be a JSON object.")]})
     return request.data
+
+
+class StrictJSONParser(JSONParser):
+    """JSON that the database can store: a NUL byte or a lone surrogate (``"\\ud800"``) is a
+    400 in the user's language, not a 500 from the database or the encoder much later."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        from .core.middleware import malformed_in
+
+        data = super().parse(stream, media_type, parser_context)
+        if malformed_in(data):
+            raise exceptions.ParseError(
+                _("The request contains characters that cannot be processed (e.g. a NUL byte). Please check it.")
+            )
+        return data

@@ -282,3 +282,31 @@ ESCALATION_BATCH = env_int("ESCALATION_BATCH", 1000, minimum=1)  # requests clai
 ESCALATION_WORKERS = env_int(
     "ESCALATION_WORKERS", 1 if DATABASES["default"]["ENGINE"].endswith("sqlite3") else 4, minimum=1
 )
+
+# --- Bad input, outages and logins ------------------------------------------------------------
+# A NUL byte or a lone surrogate anywhere in a request is a 400 before any view (and any
+# database) sees it; JSON bodies of the API are checked by its parser as well.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("liaison.core.middleware.ChineseFirstLocaleMiddleware") + 1,
+    "liaison.core.middleware.RefuseMalformedInputMiddleware",
+)
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["liaison.api.StrictJSONParser"]
+# DRF's own throttles believe the same proxies as ratelimit.client_ip, never a client's header.
+REST_FRAMEWORK["NUM_PROXIES"] = NUM_PROXIES
+# Redis away or frozen must not hold a page: every connection gives up after these times, and
+# after a failure a process leaves Redis alone for REDIS_RETRY_AFTER_S (pages compute instead).
+REDIS_CONNECT_TIMEOUT_MS = env_int("REDIS_CONNECT_TIMEOUT_MS", 500, minimum=1)
+REDIS_SOCKET_TIMEOUT_MS = env_int("REDIS_SOCKET_TIMEOUT_MS", 1000, minimum=1)
+REDIS_RETRY_AFTER_S = env_int("REDIS_RETRY_AFTER_S", 10, minimum=0)
+REDIS_TIMEOUTS = {
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT_MS / 1000,
+    "socket_timeout": REDIS_SOCKET_TIMEOUT_MS / 1000,
+}
+if REDIS_URL:
+    CACHES["default"]["BACKEND"] = "liaison.core.cache.ResilientRedisCache"
+    CACHES["default"]["OPTIONS"] = dict(REDIS_TIMEOUTS)
+    CELERY_BROKER_TRANSPORT_OPTIONS.update(REDIS_TIMEOUTS)
+    CELERY_REDIS_SOCKET_TIMEOUT = REDIS_TIMEOUTS["socket_timeout"]
+    CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_TIMEOUTS["socket_connect_timeout"]
+# /healthz runs each check with this deadline and answers within it.
+HEALTH_CHECK_TIMEOUT_MS = env_int("HEALTH_CHECK_TIMEOUT_MS", 3000, minimum=100)
