@@ -53,6 +53,7 @@ def errors(*codes: int) -> dict:
         403: "not allowed",
         404: "not found or not visible to you",
         409: "not possible in the request's current state",
+        415: "unsupported media type",
         429: "too many requests",
     }
     return {code: OpenApiResponse(ErrorSerializer, description=texts[code]) for code in codes}

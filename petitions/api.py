@@ -15,13 +15,13 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, Throttled, ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.exceptions import NotFound, Throttled, UnsupportedMediaType, ValidationError
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from liaison.api import errors, request_object
+from liaison.api import StrictJSONParser, errors, request_object
 from liaison.core.webhooks import verify
 from points.models import LiaisonPoint
 
@@ -29,7 +29,7 @@ from . import services
 from .access import access_petition, access_petition_by_token
 from .actions import TRANSITION_FORMS, perform, transition_form
 from .forms import AddInfoForm, PublicPetitionForm, RateForm
-from .intake import SubmissionThrottled, submit_public
+from .intake import SubmissionKeyReused, SubmissionThrottled, submit_public
 from .models import Category, ExternalPlatform, Petition, PetitionEvent, Satisfaction
 from .platforms import CallbackRejected, apply_callback
 from .workflow import ENTERPRISE_ACTOR, allowed_actions
@@ -87,18 +87,36 @@ class PublicPetitionOut(serializers.ModelSerializer):
 
 
 class PublicRequestViewSet(viewsets.GenericViewSet):
-    """Enterprises file and follow requests without an account."""
+    """Enterprises file and follow requests without an account.
+
+    No account means no CSRF token, so nothing a page elsewhere can make a browser send may
+    be accepted: JSON (a cross-site form cannot send it without a CORS preflight, which this
+    site never grants) and, for attachments, multipart with an ``X-Requested-With`` header
+    (a custom header also forces the preflight). A plain form post or a bare multipart post
+    is a 415."""
 
     permission_classes = [AllowAny]
     authentication_classes = []
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [StrictJSONParser, MultiPartParser]
     serializer_class = PublicPetitionOut
     lookup_field = "number"
 
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        content_type = request.content_type or ""
+        if content_type.startswith("multipart/") and not request.headers.get("X-Requested-With"):
+            raise UnsupportedMediaType(
+                content_type, detail=_("Send JSON; files only as multipart with the X-Requested-With header.")
+            )
+
     @extend_schema(
         request={"application/json": PublicSubmitIn, "multipart/form-data": PublicSubmitIn},
-        responses={201: PublicPetitionOut, 200: PublicPetitionOut, **errors(400, 404, 429)},
-        description="File a request at a point. 201 when created, 200 when the submission key was seen before.",
+        responses={201: PublicPetitionOut, 200: PublicPetitionOut, **errors(400, 404, 409, 415, 429)},
+        description=(
+            "File a request at a point. 201 when created, 200 when the submission key was seen before (the same "
+            "request at the same point), 409 when the key belongs to another request. JSON; multipart (to send "
+            "attachments) only with an X-Requested-With header."
+        ),
     )
     def create(self, request):
         data = request_object(request)
@@ -117,6 +135,8 @@ class PublicRequestViewSet(viewsets.GenericViewSet):
             petition, created = submit_public(form, request)
         except SubmissionThrottled as exc:
             raise Throttled(detail=exc.message) from None
+        except SubmissionKeyReused as exc:
+            return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
         return Response(PublicPetitionOut(petition).data, status=201 if created else 200)
 
     def _petition(self, number, token):

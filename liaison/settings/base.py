@@ -290,7 +290,11 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("liaison.core.middleware.ChineseFirstLocaleMiddleware") + 1,
     "liaison.core.middleware.RefuseMalformedInputMiddleware",
 )
-REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["liaison.api.StrictJSONParser"]
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "liaison.api.StrictJSONParser",
+    "rest_framework.parsers.FormParser",
+    "rest_framework.parsers.MultiPartParser",
+]
 # DRF's own throttles believe the same proxies as ratelimit.client_ip, never a client's header.
 REST_FRAMEWORK["NUM_PROXIES"] = NUM_PROXIES
 # Redis away or frozen must not hold a page: every connection gives up after these times, and
@@ -310,3 +314,7 @@ if REDIS_URL:
     CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_TIMEOUTS["socket_connect_timeout"]
 # /healthz runs each check with this deadline and answers within it.
 HEALTH_CHECK_TIMEOUT_MS = env_int("HEALTH_CHECK_TIMEOUT_MS", 3000, minimum=100)
+# Public filing limits (petitions/intake.py explains them): per (address, contact number) is
+# PETITION_RATE_PER_CLIENT above; per address a higher ceiling for a factory's shared Wi-Fi;
+# PETITION_RATE_PER_POINT counts only numbers that never filed at the point before.
+PETITION_RATE_PER_ADDRESS = env_int("PETITION_RATE_PER_ADDRESS", 60, minimum=1)
