@@ -101,8 +101,9 @@ class PublicRequestViewSet(viewsets.GenericViewSet):
     serializer_class = PublicPetitionOut
     lookup_field = "number"
 
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
+    @staticmethod
+    def _refuse_cross_site_forms(request):
+        """After the lookup, so an unknown point or link stays a 404 whatever was sent."""
         content_type = request.content_type or ""
         if content_type.startswith("multipart/") and not request.headers.get("X-Requested-With"):
             raise UnsupportedMediaType(
@@ -125,6 +126,7 @@ class PublicRequestViewSet(viewsets.GenericViewSet):
         point = LiaisonPoint.objects.active().filter(code=code).first() if slug_re.match(code) else None
         if point is None:
             raise NotFound(_("This code does not belong to any active liaison point."))
+        self._refuse_cross_site_forms(request)
         form_data = {k: data.get(k) for k in PublicPetitionForm.Meta.fields}
         form_data["submission_key"] = data.get("submission_key") or str(uuid.uuid4())
         form_data["website"] = ""
@@ -140,7 +142,10 @@ class PublicRequestViewSet(viewsets.GenericViewSet):
         return Response(PublicPetitionOut(petition).data, status=201 if created else 200)
 
     def _petition(self, number, token):
-        return access_petition_by_token(number, token)
+        petition = access_petition_by_token(number, token)
+        if self.request.method == "POST":
+            self._refuse_cross_site_forms(self.request)
+        return petition
 
     @extend_schema(responses={200: PublicPetitionOut, **errors(404)}, description="Follow a request with its secret.")
     @action(detail=False, methods=["get"], url_path=r"(?P<number>[A-Za-z0-9-]+)/(?P<token>[A-Za-z0-9_-]+)")

@@ -1,7 +1,10 @@
 """Signing in: one failed-login throttle for the login page, the admin and the API token, keyed
 on the real client address; sliding-window limits; password reset by e-mail and by SMS."""
 
+import re
+
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
 from liaison.core import ratelimit
@@ -88,3 +91,150 @@ class TestOneThrottleForEveryLogin:
         right = {"username": "deputy", "password": "pw-for-tests-1"}
         assert client.post("/admin/login/", right, REMOTE_ADDR="10.1.2.3").status_code == 302
         assert api.post("/api/v1/auth/token/", right, REMOTE_ADDR="10.1.2.3").status_code == 200
+
+
+def _sms_code(phone):
+    from liaison.core import otp, sms
+
+    otp.wait_for_sends()
+    texts = [text for to, text in sms.outbox if to == phone]
+    return re.search(r"\d{6}", texts[-1]).group() if texts else None
+
+
+@pytest.fixture
+def outboxes():
+    from liaison.core import sms
+
+    sms.outbox.clear()
+    yield
+    sms.outbox.clear()
+
+
+@pytest.fixture
+def deputy_phone(world):
+    person = world.deputy.person
+    person.phone = "13911112222"
+    person.save()
+    world.deputy.email = "li@example.gov.cn"
+    world.deputy.save()
+    return person.phone
+
+
+NEW = {"new_password1": "Chongqing-2026-reset", "new_password2": "Chongqing-2026-reset"}
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("outboxes")
+class TestPasswordResetByEmail:
+    def test_a_link_from_the_portal_address_sets_a_new_password(self, client, world, deputy_phone, settings):
+        from django.core import mail
+
+        from liaison.core import otp
+
+        settings.PUBLIC_BASE_URL = "https://liaison.example.gov.cn"
+        response = client.post("/password-reset/", {"email": "LI@example.gov.cn"})
+        assert response.status_code == 302 and response["Location"] == "/password-reset/sent/"
+        otp.wait_for_sends()
+        (message,) = mail.outbox
+        assert message.to == ["li@example.gov.cn"] and "的密码" in message.subject and "重置" in message.subject
+        link = re.search(r"https://liaison\.example\.gov\.cn(/password-reset/\S+/)", message.body).group(1)
+        assert "testserver" not in message.body
+        form_page = client.get(link, follow=True)
+        assert form_page.status_code == 200 and "设置新密码" in form_page.content.decode()
+        done = client.post(form_page.redirect_chain[-1][0], {"new_password1": NEW["new_password1"],
+                                                             "new_password2": NEW["new_password2"]})  # fmt: skip
+        assert done.status_code == 302
+        assert client.login(username="deputy", password=NEW["new_password1"])
+
+    def test_an_unknown_address_gets_the_same_answer_and_no_mail(self, client, world):
+        from django.core import mail
+
+        from liaison.core import otp
+
+        response = client.post("/password-reset/", {"email": "nobody@example.gov.cn"})
+        assert response.status_code == 302 and response["Location"] == "/password-reset/sent/"
+        otp.wait_for_sends()
+        assert mail.outbox == []
+
+    def test_requests_are_limited_alike_for_known_and_unknown_addresses(self, client, world, deputy_phone, settings):
+        settings.OTP_PER_SUBJECT = 2
+        for email in ("li@example.gov.cn", "nobody@example.gov.cn"):
+            codes = [client.post("/password-reset/", {"email": email}).status_code for _ in range(3)]
+            assert codes == [302, 302, 429], email
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("outboxes")
+class TestPasswordResetBySms:
+    def ask(self, client, username="deputy", **extra):
+        return client.post("/password-reset/sms/", {"username": username}, **extra)
+
+    def test_a_code_by_sms_sets_a_new_password(self, client, world, deputy_phone):
+        response = self.ask(client, "Deputy")
+        assert response.status_code == 302 and response["Location"] == "/password-reset/sms/code/"
+        code = _sms_code(deputy_phone)
+        assert code and "10 分钟" in _sms_texts(deputy_phone)[-1]
+        wrong = client.post("/password-reset/sms/code/", {"code": f"{(int(code) + 1) % 10**6:06d}", **NEW})
+        assert wrong.status_code == 400 and "验证码错误或已过期" in wrong.content.decode()
+        right = client.post("/password-reset/sms/code/", {"code": code, **NEW})
+        assert right.status_code == 302 and right["Location"] == "/login/"
+        assert client.login(username="deputy", password=NEW["new_password1"])
+        again = self.ask(client) and client.post("/password-reset/sms/code/", {"code": code, **NEW})
+        assert again.status_code == 400  # spent
+
+    def test_an_unknown_name_gets_the_same_pages_and_no_sms(self, client, world, deputy_phone):
+        from liaison.core import sms
+
+        known, unknown = Client(), Client()
+        answers = [self.ask(c, name) for c, name in ((known, "deputy"), (unknown, "no-such-user"))]
+        assert [(a.status_code, a["Location"]) for a in answers] == [(302, "/password-reset/sms/code/")] * 2
+        _sms_code(deputy_phone)
+        assert [to for to, _ in sms.outbox] == [deputy_phone]
+        pages = [c.post("/password-reset/sms/code/", {"code": "123456", **NEW}) for c in (known, unknown)]
+        assert pages[0].status_code == pages[1].status_code == 400
+        assert _errors(pages[0]) == _errors(pages[1])
+
+    def test_a_code_expires_after_ten_minutes(self, client, world, deputy_phone):
+        import time_machine
+
+        with time_machine.travel("2026-11-20 09:00 +0800", tick=False) as traveller:
+            self.ask(client)
+            code = _sms_code(deputy_phone)
+            traveller.shift(10 * 60 + 1)
+            response = client.post("/password-reset/sms/code/", {"code": code, **NEW})
+        assert response.status_code == 400 and "验证码错误或已过期" in response.content.decode()
+
+    def test_five_tries_then_the_code_is_void(self, client, world, deputy_phone):
+        self.ask(client)
+        code = _sms_code(deputy_phone)
+        for _ in range(5):
+            client.post("/password-reset/sms/code/", {"code": "000000" if code != "000000" else "111111", **NEW})
+        response = client.post("/password-reset/sms/code/", {"code": code, **NEW})
+        assert response.status_code == 429 and "重新获取验证码" in response.content.decode()
+        assert not client.login(username="deputy", password=NEW["new_password1"])
+
+    def test_codes_are_limited_alike_for_known_and_unknown_names(self, client, world, deputy_phone, settings):
+        settings.OTP_PER_SUBJECT = 3
+        for name in ("deputy", "no-such-user"):
+            codes = [self.ask(client, name).status_code for _ in range(4)]
+            assert codes == [302, 302, 302, 429], name
+        assert len(_sms_texts(deputy_phone)) == 3
+
+    def test_a_reset_lifts_the_failed_login_lock_of_this_client(self, client, world, deputy_phone, settings):
+        settings.LOGIN_FAILURES_PER_ACCOUNT = 2
+        for _ in range(2):
+            client.post("/login/", {"username": "deputy", "password": "wrong"})
+        self.ask(client)
+        client.post("/password-reset/sms/code/", {"code": _sms_code(deputy_phone), **NEW})
+        response = client.post("/login/", {"username": "deputy", "password": NEW["new_password1"]})
+        assert response.status_code == 302
+
+
+def _sms_texts(phone):
+    from liaison.core import sms
+
+    return [text for to, text in sms.outbox if to == phone]
+
+
+def _errors(response):
+    return sorted(str(e) for errors in response.context["form"].errors.values() for e in errors)

@@ -82,3 +82,13 @@ def client_ip(request) -> str:
         if len(forwarded) >= proxies:
             return forwarded[-proxies]
     return request.META.get("REMOTE_ADDR", "")
+
+
+def reset(key: str, window: int = 3600, *, now: float | None = None) -> None:
+    """Forget the hits counted for ``key`` (e.g. failed logins once the password was reset)."""
+    now = time.time() if now is None else now
+    current, previous, _ttl = _slots(key, window, now)
+    try:
+        cache.delete_many([*previous, current])
+    except Exception:  # noqa: BLE001 — same reasoning as allow()
+        log.warning("rate limiter cache unavailable; %s not reset", key)

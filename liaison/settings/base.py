@@ -318,3 +318,8 @@ HEALTH_CHECK_TIMEOUT_MS = env_int("HEALTH_CHECK_TIMEOUT_MS", 3000, minimum=100)
 # PETITION_RATE_PER_CLIENT above; per address a higher ceiling for a factory's shared Wi-Fi;
 # PETITION_RATE_PER_POINT counts only numbers that never filed at the point before.
 PETITION_RATE_PER_ADDRESS = env_int("PETITION_RATE_PER_ADDRESS", 60, minimum=1)
+# One-time codes (password reset by SMS, recovering a lost link) and reset e-mails, per hour:
+# per person (user name, address or number) and per client address; code tries per client.
+OTP_PER_SUBJECT = env_int("OTP_PER_SUBJECT", 3, minimum=1)
+OTP_PER_CLIENT = env_int("OTP_PER_CLIENT", 10, minimum=1)
+OTP_VERIFY_PER_CLIENT = env_int("OTP_VERIFY_PER_CLIENT", 30, minimum=1)
