@@ -149,3 +149,14 @@ def test_production_settings_give_every_redis_client_timeouts():
     assert cache_conf["BACKEND"] == "liaison.core.cache.ResilientRedisCache"
     assert cache_conf["OPTIONS"] == {"socket_connect_timeout": 0.5, "socket_timeout": 0.7}
     assert broker_options["socket_timeout"] == 0.7 and broker_options["socket_connect_timeout"] == 0.5
+
+
+def test_queueing_a_task_gives_up_in_bounded_time_when_redis_is_frozen(redis_server, on_private_redis, frozen):
+    from django.conf import settings
+
+    from liaison.celery import app
+
+    started = time.monotonic()
+    with app.connection_for_write() as conn, pytest.raises(Exception) as refused:  # noqa: B017 — any refusal
+        app.send_task("liaison.never-run", connection=conn, retry_policy=settings.CELERY_TASK_PUBLISH_RETRY_POLICY)
+    assert time.monotonic() - started < 5, refused.value
