@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from liaison.core import auth
 from liaison.core.auth import ThrottledAdminAuthenticationForm, ThrottledAuthenticationForm
 from liaison.core.health import health
+from petitions import recover
 from petitions.statistics_views import statistics_view
 from points import views as point_views
 
@@ -35,6 +36,9 @@ urlpatterns = [
     ),
     path("password-reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # 查询我的诉求: back to a lost tracking link with the number, the phone and an SMS code.
+    path("track/", recover.recover, name="recover"),
+    path("track/code/", recover.recover_code, name="recover_code"),
     path("", include("petitions.urls")),
     path("", include("points.urls")),
     path("", include("scoring.urls")),

@@ -125,6 +125,8 @@ MATRIX = {
     "password_reset_complete": ("/password-reset/done/", public(), "get"),
     "password_reset_sms": ("/password-reset/sms/", public(), "get"),
     "password_reset_sms_confirm": ("/password-reset/sms/code/", public(LOGIN), "get"),  # no name asked yet
+    "recover": ("/track/", public(), "get"),
+    "recover_code": ("/track/code/", public(LOGIN), "get"),  # no number asked yet
     "points:detail": ("/p/{point.code}/", public(), "get"),
     "points:qr_png": ("/p/{point.code}/qr.png", public(), "get"),
     "points:qr_svg": ("/p/{point.code}/qr.svg", public(), "get"),
