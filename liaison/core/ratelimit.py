@@ -38,9 +38,13 @@ def _incr(bucket: str, ttl: int) -> int:
     except ValueError:  # the slot expired between add and incr
         cache.add(bucket, 1, ttl)
         return 1
+    _keep_expiry(bucket, ttl)
+    return value
+
+
+def _keep_expiry(bucket: str, ttl: int) -> None:
     if type(caches["default"]).incr is BaseCache.incr:  # a get-then-set incr (file cache) resets the expiry
         cache.touch(bucket, ttl)
-    return value
 
 
 def allow(key: str, limit: int, window: int = 3600, *, now: float | None = None) -> bool:
@@ -55,6 +59,7 @@ def allow(key: str, limit: int, window: int = 3600, *, now: float | None = None)
         if earlier + mine <= limit:
             return True
         cache.decr(current)
+        _keep_expiry(current, ttl)
         return False
     except Exception:  # noqa: BLE001 — any cache failure must not turn away a request
         log.warning("rate limiter cache unavailable; allowing %s", key, exc_info=True)
