@@ -12,7 +12,7 @@ pytestmark = [
 
 
 def test_cache_and_broker_use_redis():
-    assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert settings.CACHES["default"]["BACKEND"] == "liaison.core.cache.ResilientRedisCache"
     assert settings.CELERY_BROKER_URL == settings.REDIS_URL
 
 
