@@ -49,9 +49,9 @@ def _subject(number, phone) -> str:
     return f"{number}:{phone}"
 
 
-def _refused(request, template, form, message):
+def _refused(request, template, form, message, status=429):
     form.add_error(None, message)
-    return render(request, template, {"form": form}, status=429)
+    return render(request, template, {"form": form}, status=status)
 
 
 def recover(request):
@@ -65,8 +65,8 @@ def recover(request):
         try:
             code = otp.issue(PURPOSE, _subject(number, phone), client=ratelimit.client_ip(request))
         except otp.Refused as exc:
-            return _refused(request, template, form, exc.message)
-        if code and Petition.objects.filter(number=number, contact_phone=phone).exists():
+            return _refused(request, template, form, exc.message, exc.status)
+        if Petition.objects.filter(number=number, contact_phone=phone).exists():
             text = _("Your code to open request %(number)s is %(code)s, valid for 10 minutes.")
             otp.send_sms(phone, text % {"number": number, "code": code})
         request.session[SESSION_KEY] = {"number": number, "phone": phone}
@@ -88,7 +88,7 @@ def recover_code(request):
         try:
             verified = otp.verify(PURPOSE, _subject(pending["number"], pending["phone"]), form.cleaned_data["code"])
         except otp.Refused as exc:
-            return _refused(request, template, form, exc.message)
+            return _refused(request, template, form, exc.message, exc.status)
         petition = (
             Petition.objects.filter(number=pending["number"], contact_phone=pending["phone"]).first()
             if verified

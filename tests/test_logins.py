@@ -238,3 +238,22 @@ def _sms_texts(phone):
 
 def _errors(response):
     return sorted(str(e) for errors in response.context["form"].errors.values() for e in errors)
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("outboxes")
+def test_without_a_cache_no_code_is_promised(client, world, deputy_phone, settings):
+    from liaison.core import cache as resilient
+    from liaison.core import sms
+
+    settings.CACHES = {"default": {"BACKEND": "liaison.core.cache.ResilientRedisCache",
+                                   "LOCATION": "redis://127.0.0.1:1/0"}}  # fmt: skip
+    try:
+        for name in ("deputy", "no-such-user"):
+            response = Client().post("/password-reset/sms/", {"username": name})
+            assert response.status_code == 503 and "暂时无法发送验证码" in response.content.decode(), name
+            response = Client().post("/track/", {"number": "BYD-2026-00001", "phone": "13800000000"})
+            assert response.status_code == 503
+    finally:
+        resilient._down_until.clear()
+    assert sms.outbox == []

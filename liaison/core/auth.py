@@ -79,9 +79,9 @@ RESET_PURPOSE = "password-reset"
 SESSION_KEY = "password_reset_sms_username"
 
 
-def _reset_refused(request, form, template, message):
+def _reset_refused(request, form, template, message, status=429):
     form.add_error(None, message)
-    return render(request, template, {"form": form}, status=429)
+    return render(request, template, {"form": form}, status=status)
 
 
 class PasswordResetForm(auth_forms.PasswordResetForm):
@@ -157,9 +157,9 @@ def password_reset_sms(request):
         try:
             code = otp.issue(RESET_PURPOSE, username.lower(), client=ratelimit.client_ip(request))
         except otp.Refused as exc:
-            return _reset_refused(request, form, template, exc.message)
+            return _reset_refused(request, form, template, exc.message, exc.status)
         user, phone = _account_with_phone(username)
-        if code and user:
+        if user:
             text = _("Your password reset code is %(code)s, valid for 10 minutes. Ignore it if you did not ask for it.")
             otp.send_sms(phone, text % {"code": code})
         request.session[SESSION_KEY] = username
@@ -181,7 +181,7 @@ def password_reset_sms_confirm(request):
         try:
             verified = otp.verify(RESET_PURPOSE, username.lower(), form.cleaned_data["code"])
         except otp.Refused as exc:
-            return _reset_refused(request, form, template, exc.message)
+            return _reset_refused(request, form, template, exc.message, exc.status)
         user, _phone = _account_with_phone(username) if verified else (None, "")
         if user is None:
             form.add_error("code", _("The code is wrong or has expired."))

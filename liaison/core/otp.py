@@ -5,7 +5,7 @@ name, a request number and phone…). Only a keyed hash of it is kept, in the sh
 neither a cache dump nor the database holds a usable code. Tries are counted per subject whether
 or not a code was issued, and issuing is counted per subject whether or not it exists, so the
 answers never tell a known subject from an unknown one. If the cache is away, nothing can be
-issued (``issue`` returns None) and nothing verifies.
+issued (``issue`` refuses with a 503 message) and nothing verifies.
 
 SMS are sent by the SMS backend off the request thread: the page answers in the same time
 whether a message went out or not (a provider's latency would otherwise tell).
@@ -35,10 +35,12 @@ _pending = []
 
 
 class Refused(Exception):
-    """Too many codes or tries; ``message`` says what to do, identically for every subject."""
+    """Too many codes or tries (429), or no cache to keep a code (503); ``message`` says what to
+    do, identically for every subject."""
 
-    def __init__(self, message):
+    def __init__(self, message, status=429):
         self.message = message
+        self.status = status
         super().__init__(message)
 
 
@@ -50,11 +52,11 @@ def _digest(purpose: str, subject: str, code: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), f"{purpose}\x1f{subject}\x1f{code}".encode(), "sha256").hexdigest()
 
 
-def issue(purpose: str, subject: str, *, client: str, now: float | None = None) -> str | None:
+def issue(purpose: str, subject: str, *, client: str, now: float | None = None) -> str:
     """Count a request for a code for ``subject`` from ``client`` and, if within the limits
     (OTP_PER_SUBJECT and OTP_PER_CLIENT an hour), make a new code, replacing any earlier one.
-    Returns the code, or None if the cache could not keep it. Raises Refused when over a limit
-    — whether or not the caller will send the code, so the limit reveals nothing."""
+    Returns the code. Raises Refused when over a limit — whether or not the caller will send
+    the code, so the limit reveals nothing — or when the cache could not keep the code."""
     from django.utils.translation import gettext as _
 
     now = time.time() if now is None else now
@@ -69,7 +71,7 @@ def issue(purpose: str, subject: str, *, client: str, now: float | None = None) 
     cache.delete(f"otp-tries:{ident}")
     if cache.get(f"otp:{ident}") != record:
         log.warning("one-time code for %s could not be stored; cache unavailable", purpose)
-        return None
+        raise Refused(_("Codes cannot be sent right now. Please try again in a few minutes."), status=503)
     return code
 
 
