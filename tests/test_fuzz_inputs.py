@@ -166,3 +166,9 @@ def test_any_json_body(world, petition, body):
     staff.force_authenticate(UserFactory(is_superuser=True))
     for action in ("note", "reject", "dispatch", "merge"):
         ok(staff.post(f"/api/v1/requests/{petition.pk}/{action}/", raw, content_type="application/json"))
+
+
+def test_a_body_django_refuses_is_still_a_400(client, world, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+    response = client.post(f"/s/{world.point.qr_token}/", {f"f{n}": "x" for n in range(20)})
+    assert response.status_code == 400

@@ -70,10 +70,13 @@ class RefuseMalformedInputMiddleware:
             return False
         content_type = request.content_type or ""
         if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            # A body too big, with too many fields or broken multipart raises here as it would in
+            # the view, and Django answers it with its 400; a client that hung up is let through
+            # for the view (and the CSRF middleware) to meet as before.
             try:
                 fields = list(request.POST.lists())
                 names = [f.name or "" for files in request.FILES.lists() for f in files[1]]
-            except Exception:  # noqa: BLE001 — an unreadable body is the view's (and Django's) 400
+            except OSError:
                 return False
             return any(malformed_in(k) or malformed_in(v) for k, v in fields) or any(map(malformed, names))
         if "json" in content_type:
