@@ -31,7 +31,8 @@ THROTTLED_MESSAGE = _("Too many failed logins. Please wait 15 minutes and try ag
 
 def _keys(request, username) -> tuple[tuple[str, int], ...]:
     ip = ratelimit.client_ip(request) if request else ""
-    account = str(username or "").strip().lower()[:150]
+    # Hashed: a user name may hold anything (spaces, control characters) a cache key should not.
+    account = hashlib.sha256(str(username or "").strip().lower()[:150].encode()).hexdigest()[:32]
     return (
         (f"login:{ip}:{account}", settings.LOGIN_FAILURES_PER_ACCOUNT),
         (f"login:{ip}", settings.LOGIN_FAILURES_PER_CLIENT),
