@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from django.conf import settings
 from django.core.cache import cache
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 from . import ratelimit
 
@@ -57,8 +58,6 @@ def issue(purpose: str, subject: str, *, client: str, now: float | None = None) 
     (OTP_PER_SUBJECT and OTP_PER_CLIENT an hour), make a new code, replacing any earlier one.
     Returns the code. Raises Refused when over a limit — whether or not the caller will send
     the code, so the limit reveals nothing — or when the cache could not keep the code."""
-    from django.utils.translation import gettext as _
-
     now = time.time() if now is None else now
     ident = _id(purpose, subject)
     if not ratelimit.allow(f"otp:{purpose}:client:{client}", settings.OTP_PER_CLIENT, now=now) or not (
@@ -79,8 +78,6 @@ def verify(purpose: str, subject: str, code: str, *, now: float | None = None) -
     """True once for the right code within 10 minutes of its issue; the code is then spent.
     Every call counts a try for the subject (known or not); after MAX_TRIES the code is void
     and Refused is raised until a new code is issued."""
-    from django.utils.translation import gettext as _
-
     now = time.time() if now is None else now
     ident = _id(purpose, subject)
     tries_key = f"otp-tries:{ident}"
