@@ -52,7 +52,9 @@ class PublicSubmitIn(serializers.Serializer):
     title = serializers.CharField(max_length=100)
     content = serializers.CharField(max_length=5000)
     submission_key = serializers.UUIDField(
-        required=False, help_text="One-time key: sending the same key again returns the first request."
+        required=False,
+        help_text="One-time key: the same request sent again with it returns the first one; a key used for "
+        "another request (another point or other content) is a 409.",
     )
     attachments = serializers.ListField(child=serializers.FileField(), required=False, max_length=4)
 
