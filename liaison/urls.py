@@ -4,9 +4,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from liaison.core import auth
 from liaison.core.auth import ThrottledAdminAuthenticationForm, ThrottledAuthenticationForm
 from liaison.core.health import health
 from liaison.portal.statistics import statistics_view
+from petitions import recover
 from points import views as point_views
 
 admin.site.login_form = ThrottledAdminAuthenticationForm
@@ -23,7 +25,20 @@ urlpatterns = [
     path("statistics/", statistics_view, name="statistics"),
     path("login/", auth_views.LoginView.as_view(authentication_form=ThrottledAuthenticationForm), name="login"),
     path("healthz", health, name="health"),
+    # Password reset: by e-mail (Django's token links) or by an SMS code to the person's phone.
+    path("password-reset/", auth.PasswordResetView.as_view(), name="password_reset"),
+    path("password-reset/", auth.PasswordResetView.as_view(), name="admin_password_reset"),  # the admin's link
+    path("password-reset/sms/", auth.password_reset_sms, name="password_reset_sms"),
+    path("password-reset/sms/code/", auth.password_reset_sms_confirm, name="password_reset_sms_confirm"),
+    path("password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "password-reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(), name="password_reset_confirm"
+    ),
+    path("password-reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # 查询我的诉求: back to a lost tracking link with the number, the phone and an SMS code.
+    path("track/", recover.recover, name="recover"),
+    path("track/code/", recover.recover_code, name="recover_code"),
     path("", include("petitions.urls")),
     path("", include("liaison.portal.urls")),
     path("", include("scoring.urls")),

@@ -17,13 +17,13 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, Throttled, ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.exceptions import NotFound, Throttled, UnsupportedMediaType, ValidationError
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from liaison.core.api import ScopedViewSetMixin, errors, request_object, serializer_for_form
+from liaison.core.api import ScopedViewSetMixin, StrictJSONParser, errors, request_object, serializer_for_form
 from liaison.core.webhooks import verify
 from points.models import LiaisonPoint
 
@@ -31,7 +31,7 @@ from .access import access_petition, access_petition_by_token
 from .actions import STEPS, TransitionRefused
 from .callbacks import CallbackRejected, apply_callback
 from .forms import PublicPetitionForm
-from .intake import SubmissionThrottled, submit_public
+from .intake import SubmissionKeyReused, SubmissionThrottled, submit_public
 from .models import Category, ExternalPlatform, Petition, PetitionEvent
 from .workflow import ENTERPRISE_ACTOR, allowed_actions
 
@@ -60,7 +60,9 @@ class PublicSubmitIn(serializers.Serializer):
     title = serializers.CharField(max_length=100)
     content = serializers.CharField(max_length=5000)
     submission_key = serializers.UUIDField(
-        required=False, help_text="One-time key: sending the same key again returns the first request."
+        required=False,
+        help_text="One-time key: the same request sent again with it returns the first one; a key used for "
+        "another request (another point or other content) is a 409.",
     )
     attachments = serializers.ListField(child=serializers.FileField(), required=False, max_length=4)
 
@@ -95,18 +97,37 @@ class PublicPetitionOut(serializers.ModelSerializer):
 
 
 class PublicRequestViewSet(viewsets.GenericViewSet):
-    """Enterprises file and follow requests without an account."""
+    """Enterprises file and follow requests without an account.
+
+    No account means no CSRF token, so nothing a page elsewhere can make a browser send may
+    be accepted: JSON (a cross-site form cannot send it without a CORS preflight, which this
+    site never grants) and, for attachments, multipart with an ``X-Requested-With`` header
+    (a custom header also forces the preflight). A plain form post or a bare multipart post
+    is a 415."""
 
     permission_classes = [AllowAny]
     authentication_classes = []
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [StrictJSONParser, MultiPartParser]
     serializer_class = PublicPetitionOut
     lookup_field = "number"
 
+    @staticmethod
+    def _refuse_cross_site_forms(request):
+        """After the lookup, so an unknown point or link stays a 404 whatever was sent."""
+        content_type = request.content_type or ""
+        if content_type.startswith("multipart/") and not request.headers.get("X-Requested-With"):
+            raise UnsupportedMediaType(
+                content_type, detail=_("Send JSON; files only as multipart with the X-Requested-With header.")
+            )
+
     @extend_schema(
         request={"application/json": PublicSubmitIn, "multipart/form-data": PublicSubmitIn},
-        responses={201: PublicPetitionOut, 200: PublicPetitionOut, **errors(400, 404, 429)},
-        description="File a request at a point. 201 when created, 200 when the submission key was seen before.",
+        responses={201: PublicPetitionOut, 200: PublicPetitionOut, **errors(400, 404, 409, 415, 429)},
+        description=(
+            "File a request at a point. 201 when created, 200 when the submission key was seen before (the same "
+            "request at the same point), 409 when the key belongs to another request. JSON; multipart (to send "
+            "attachments) only with an X-Requested-With header."
+        ),
     )
     def create(self, request):
         data = request_object(request)
@@ -115,6 +136,7 @@ class PublicRequestViewSet(viewsets.GenericViewSet):
         point = LiaisonPoint.objects.active().filter(code=code).first() if slug_re.match(code) else None
         if point is None:
             raise NotFound(_("This code does not belong to any active liaison point."))
+        self._refuse_cross_site_forms(request)
         form_data = {k: data.get(k) for k in PublicPetitionForm.Meta.fields}
         form_data["submission_key"] = data.get("submission_key") or str(uuid.uuid4())
         form_data["website"] = ""
@@ -125,10 +147,15 @@ class PublicRequestViewSet(viewsets.GenericViewSet):
             petition, created = submit_public(form, request)
         except SubmissionThrottled as exc:
             raise Throttled(detail=exc.message) from None
+        except SubmissionKeyReused as exc:
+            return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
         return Response(PublicPetitionOut(petition).data, status=201 if created else 200)
 
     def _petition(self, number, token):
-        return access_petition_by_token(number, token)
+        petition = access_petition_by_token(number, token)
+        if self.request.method == "POST":
+            self._refuse_cross_site_forms(self.request)
+        return petition
 
     @extend_schema(responses={200: PublicPetitionOut, **errors(404)}, description="Follow a request with its secret.")
     @action(detail=False, methods=["get"], url_path=r"(?P<number>[A-Za-z0-9-]+)/(?P<token>[A-Za-z0-9_-]+)")

@@ -10,7 +10,7 @@ from points.models import LiaisonPoint, RetiredQrToken
 from .access import access_petition_by_token
 from .actions import STEPS, TransitionRefused, allowed_steps
 from .forms import PublicPetitionForm
-from .intake import SubmissionThrottled, submit_public
+from .intake import SubmissionKeyReused, SubmissionThrottled, submit_public
 from .workflow import ENTERPRISE_ACTOR
 
 
@@ -33,7 +33,7 @@ def submit(request, token):
     if request.method == "POST" and form.is_valid():
         try:
             petition, _created = submit_public(form, request)
-        except SubmissionThrottled as exc:
+        except (SubmissionThrottled, SubmissionKeyReused) as exc:
             form.add_error(None, exc.message)
         else:
             return redirect(petition.get_tracking_url() + "?new=1")

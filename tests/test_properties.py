@@ -55,6 +55,7 @@ def form_body(data):
 def lenient(settings):
     settings.PETITION_RATE_PER_CLIENT = 10**6
     settings.PETITION_RATE_PER_POINT = 10**6
+    settings.PETITION_RATE_PER_ADDRESS = 10**6
 
 
 @pytest.mark.django_db

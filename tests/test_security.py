@@ -121,6 +121,15 @@ MATRIX = {
     "set_language": ("/i18n/setlang/", public(LOGIN), "post"),
     "login": ("/login/", public(), "get"),
     "health": ("/healthz", public(), "get"),
+    "password_reset": ("/password-reset/", public(), "get"),
+    "admin_password_reset": ("/password-reset/", public(), "get"),
+    "password_reset_done": ("/password-reset/sent/", public(), "get"),
+    "password_reset_confirm": ("/password-reset/MQ/bad-token/", public(), "get"),  # "link not valid" page
+    "password_reset_complete": ("/password-reset/done/", public(), "get"),
+    "password_reset_sms": ("/password-reset/sms/", public(), "get"),
+    "password_reset_sms_confirm": ("/password-reset/sms/code/", public(LOGIN), "get"),  # no name asked yet
+    "recover": ("/track/", public(), "get"),
+    "recover_code": ("/track/code/", public(LOGIN), "get"),  # no number asked yet
     "points:detail": ("/p/{point.code}/", public(), "get"),
     "points:qr_png": ("/p/{point.code}/qr.png", public(), "get"),
     "points:qr_svg": ("/p/{point.code}/qr.svg", public(), "get"),
@@ -170,12 +179,12 @@ MATRIX = {
     ),  # fmt: skip
     "public-request-info": (
         "/api/v1/public/requests/{petition.number}/{token}/info/",
-        {**public(NOTFOUND), "enterprise": 400},
+        {**public(NOTFOUND), "enterprise": 415},  # an empty multipart post: JSON only
         "post",
     ),  # fmt: skip
     "public-request-rate": (
         "/api/v1/public/requests/{petition.number}/{token}/rate/",
-        {**public(NOTFOUND), "enterprise": 400},
+        {**public(NOTFOUND), "enterprise": 415},  # an empty multipart post: JSON only
         "post",
     ),  # fmt: skip
     "request-list": ("/api/v1/requests/", staff_only(anonymous=DENY), "get"),

@@ -9,7 +9,10 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import JSONParser
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from .middleware import malformed_in
 
 _VALIDATION_DETAIL = _("The input is not valid; see the errors by field.")
 
@@ -55,6 +58,7 @@ def errors(*codes: int) -> dict:
         403: "not allowed",
         404: "not found or not visible to you",
         409: "not possible in the request's current state",
+        415: "unsupported media type",
         429: "too many requests",
     }
     return {code: OpenApiResponse(ErrorSerializer, description=texts[code]) for code in codes}
@@ -102,3 +106,16 @@ class ScopedViewSetMixin:
 
     def get_queryset(self):
         return super().get_queryset().visible_to(self.request.user)
+
+
+class StrictJSONParser(JSONParser):
+    """JSON that the database can store: a NUL byte or a lone surrogate (``"\\ud800"``) is a
+    400 in the user's language, not a 500 from the database or the encoder much later."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        data = super().parse(stream, media_type, parser_context)
+        if malformed_in(data):
+            raise exceptions.ParseError(
+                _("The request contains characters that cannot be processed (e.g. a NUL byte). Please check it.")
+            )
+        return data

@@ -315,3 +315,44 @@ SMS_TEMPLATES = {
 ROBOT_TIMEOUT = env_int("ROBOT_TIMEOUT", 5, minimum=1)  # seconds to connect, and to wait for the answer
 # The unread-messages badge in the work desk's header (templates/admin/base_site.html).
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("liaison.core.context_processors.unread_messages")
+
+# --- Bad input, outages and logins ------------------------------------------------------------
+# A NUL byte or a lone surrogate anywhere in a request is a 400 before any view (and any
+# database) sees it; JSON bodies of the API are checked by its parser as well.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("liaison.core.middleware.ChineseFirstLocaleMiddleware") + 1,
+    "liaison.core.middleware.RefuseMalformedInputMiddleware",
+)
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "liaison.core.api.StrictJSONParser",
+    "rest_framework.parsers.FormParser",
+    "rest_framework.parsers.MultiPartParser",
+]
+# DRF's own throttles believe the same proxies as ratelimit.client_ip, never a client's header.
+REST_FRAMEWORK["NUM_PROXIES"] = NUM_PROXIES
+# Redis away or frozen must not hold a page: every connection gives up after these times, and
+# after a failure a process leaves Redis alone for REDIS_RETRY_AFTER_S (pages compute instead).
+REDIS_CONNECT_TIMEOUT_MS = env_int("REDIS_CONNECT_TIMEOUT_MS", 500, minimum=1)
+REDIS_SOCKET_TIMEOUT_MS = env_int("REDIS_SOCKET_TIMEOUT_MS", 1000, minimum=1)
+REDIS_RETRY_AFTER_S = env_int("REDIS_RETRY_AFTER_S", 10, minimum=0)
+REDIS_TIMEOUTS = {
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT_MS / 1000,
+    "socket_timeout": REDIS_SOCKET_TIMEOUT_MS / 1000,
+}
+if REDIS_URL:
+    CACHES["default"]["BACKEND"] = "liaison.core.cache.ResilientRedisCache"
+    CACHES["default"]["OPTIONS"] = dict(REDIS_TIMEOUTS)
+    CELERY_BROKER_TRANSPORT_OPTIONS.update(REDIS_TIMEOUTS)
+    CELERY_REDIS_SOCKET_TIMEOUT = REDIS_TIMEOUTS["socket_timeout"]
+    CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_TIMEOUTS["socket_connect_timeout"]
+# /healthz runs each check with this deadline and answers within it.
+HEALTH_CHECK_TIMEOUT_MS = env_int("HEALTH_CHECK_TIMEOUT_MS", 3000, minimum=100)
+# Public filing limits (petitions/intake.py explains them): per (address, contact number) is
+# PETITION_RATE_PER_CLIENT above; per address a higher ceiling for a factory's shared Wi-Fi;
+# PETITION_RATE_PER_POINT counts only numbers that never filed at the point before.
+PETITION_RATE_PER_ADDRESS = env_int("PETITION_RATE_PER_ADDRESS", 60, minimum=1)
+# One-time codes (password reset by SMS, recovering a lost link) and reset e-mails, per hour:
+# per person (user name, address or number) and per client address; code tries per client.
+OTP_PER_SUBJECT = env_int("OTP_PER_SUBJECT", 3, minimum=1)
+OTP_PER_CLIENT = env_int("OTP_PER_CLIENT", 10, minimum=1)
+OTP_VERIFY_PER_CLIENT = env_int("OTP_VERIFY_PER_CLIENT", 30, minimum=1)

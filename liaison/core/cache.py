@@ -1,0 +1,92 @@
+"""The Redis cache, made optional: when Redis is down or frozen, pages compute what they would
+have read from it instead of failing or waiting.
+
+Every call has the connect and socket timeouts of the settings (REDIS_CONNECT_TIMEOUT_MS,
+REDIS_SOCKET_TIMEOUT_MS). After a failure this process leaves Redis alone for
+REDIS_RETRY_AFTER_S seconds, so a page that reads the cache five times waits for one timeout,
+not five, and the next pages wait for none. Reads then miss (``get_or_set`` computes the value),
+writes are dropped, and counters raise ``CacheUnavailable`` so the rate limiter can let the
+request through (its rule: fail open).
+"""
+
+import logging
+import time
+
+from django.conf import settings
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.redis import RedisCache
+
+log = logging.getLogger(__name__)
+
+# location → time.monotonic() until which Redis is not tried again in this process
+_down_until: dict[str, float] = {}
+
+
+class CacheUnavailable(Exception):
+    """The cache could not count; callers that must count decide what that means."""
+
+
+class ResilientRedisCache(RedisCache):
+    def _location(self) -> str:
+        return ",".join(self._servers)
+
+    def available(self) -> bool:
+        return time.monotonic() >= _down_until.get(self._location(), 0.0)
+
+    def _call(self, name, fallback, *args, **kwargs):
+        if not self.available():
+            return fallback
+        try:
+            return getattr(super(), name)(*args, **kwargs)
+        except self._errors() as exc:
+            _down_until[self._location()] = time.monotonic() + settings.REDIS_RETRY_AFTER_S
+            log.warning("cache unavailable (%s: %s); computing without it", type(exc).__name__, exc)
+            return fallback
+
+    @staticmethod
+    def _errors():
+        import redis
+
+        return (redis.exceptions.RedisError, OSError)
+
+    def ping(self) -> None:
+        """Ask Redis directly, whatever the last failure was (for the health check); raises."""
+        self._cache.get_client(None, write=True).ping()
+        _down_until.pop(self._location(), None)
+
+    def get(self, key, default=None, version=None):
+        return self._call("get", default, key, default, version)
+
+    def get_many(self, keys, version=None):
+        return self._call("get_many", {}, keys, version)
+
+    def has_key(self, key, version=None):
+        return self._call("has_key", False, key, version)
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("add", False, key, value, timeout, version)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("set", None, key, value, timeout, version)
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("set_many", list(data), data, timeout, version)
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("touch", False, key, timeout, version)
+
+    def delete(self, key, version=None):
+        return self._call("delete", False, key, version)
+
+    def delete_many(self, keys, version=None):
+        return self._call("delete_many", None, keys, version)
+
+    def incr(self, key, delta=1, version=None):
+        missing = object()
+        value = self._call("incr", missing, key, delta, version)
+        if value is missing:
+            raise CacheUnavailable(key)
+        return value
+
+    def decr(self, key, delta=1, version=None):
+        return self.incr(key, -delta, version)
