@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from liaison.core.text import CleanTextMixin
 from points.models import Enterprise
 
 from .models import Category, Department, Petition, Satisfaction
@@ -49,9 +50,9 @@ def linked_enterprises(point):
     )
 
 
-class RequestFieldsMixin(forms.Form):
-    """What every request form checks the same way: the mobile number, and the enterprise —
-    picked from the list or typed by name."""
+class RequestFieldsMixin(CleanTextMixin, forms.Form):
+    """What every request form checks the same way: its texts freed of control characters, the
+    mobile number, and the enterprise — picked from the list or typed by name."""
 
     contact_phone = forms.CharField(
         label=_("mobile number"),
@@ -131,7 +132,7 @@ class PublicPetitionForm(PetitionForm):
         return ""
 
 
-class AddInfoForm(forms.Form):
+class AddInfoForm(CleanTextMixin, forms.Form):
     text = forms.CharField(label=_("Information to add"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
     attachments = MultipleFileField(label=_("Photos or PDF files"), required=False)
 
@@ -139,7 +140,7 @@ class AddInfoForm(forms.Form):
         return clean_uploads(self.cleaned_data.get("attachments") or [])
 
 
-class RateForm(forms.Form):
+class RateForm(CleanTextMixin, forms.Form):
     satisfaction = forms.ChoiceField(
         label=_("How satisfied are you?"), choices=Satisfaction.choices, widget=forms.RadioSelect
     )
@@ -149,23 +150,23 @@ class RateForm(forms.Form):
 
 
 # Small forms behind the admin's transition buttons.
-class ReasonForm(forms.Form):
+class ReasonForm(CleanTextMixin, forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class ResultForm(forms.Form):
+class ResultForm(CleanTextMixin, forms.Form):
     result = forms.CharField(label=_("Result"), max_length=5000, widget=forms.Textarea(attrs={"rows": 4}))
 
 
-class TextForm(forms.Form):
+class TextForm(CleanTextMixin, forms.Form):
     text = forms.CharField(label=_("Text"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class NoteForm(forms.Form):
+class NoteForm(CleanTextMixin, forms.Form):
     text = forms.CharField(label=_("Note"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class DispatchForm(forms.Form):
+class DispatchForm(CleanTextMixin, forms.Form):
     department = forms.ModelChoiceField(label=_("Department"), queryset=Department.objects.filter(active=True))
     due = forms.DateField(
         label=_("Reply due"),
@@ -175,7 +176,7 @@ class DispatchForm(forms.Form):
     )
 
 
-class MergeForm(forms.Form):
+class MergeForm(CleanTextMixin, forms.Form):
     into = forms.CharField(label=_("Tracking number of the request to merge into"), max_length=40)
 
     def __init__(self, *args, petition, **kwargs):

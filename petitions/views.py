@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -10,7 +11,7 @@ from points.models import LiaisonPoint, RetiredQrToken
 from . import services
 from .access import access_petition_by_token
 from .forms import AddInfoForm, PublicPetitionForm, RateForm
-from .intake import SubmissionThrottled, submit_public
+from .intake import AdditionsThrottled, SubmissionThrottled, add_info_public, submit_public
 from .workflow import ENTERPRISE_ACTOR, allowed_actions
 
 
@@ -35,6 +36,8 @@ def submit(request, token):
             petition, _created = submit_public(form, request)
         except SubmissionThrottled as exc:
             form.add_error(None, exc.message)
+        except ValidationError as exc:  # an attachment refused once decoded
+            form.add_error("attachments", exc)
         else:
             return redirect(petition.get_tracking_url() + "?new=1")
     status = 400 if form.errors else 200
@@ -64,17 +67,22 @@ def _render_track(request, petition, *, add_form=None, rate_form=None, status=20
 def add_info(request, number, token):
     petition = access_petition_by_token(number, token)
     form = AddInfoForm(request.POST, request.FILES)
+    status = 400
     if form.is_valid():
         try:
-            services.petition_add_info(
-                petition=petition, text=form.cleaned_data["text"], uploads=form.cleaned_data["attachments"]
-            )
+            add_info_public(form, request, petition)
+        except AdditionsThrottled as exc:
+            form.add_error(None, exc.message)
+            status = 429
+        except ValidationError as exc:  # an attachment refused once decoded
+            form.add_error("attachments", exc)
         except services.TransitionRefused as exc:
             messages.error(request, exc.message)
+            return redirect(petition.get_tracking_url())
         else:
             messages.success(request, _("Your information was added."))
-        return redirect(petition.get_tracking_url())
-    return _render_track(request, petition, add_form=form, status=400)
+            return redirect(petition.get_tracking_url())
+    return _render_track(request, petition, add_form=form, status=status)
 
 
 @require_POST

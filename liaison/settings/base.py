@@ -282,3 +282,25 @@ ESCALATION_BATCH = env_int("ESCALATION_BATCH", 1000, minimum=1)  # requests clai
 ESCALATION_WORKERS = env_int(
     "ESCALATION_WORKERS", 1 if DATABASES["default"]["ENGINE"].endswith("sqlite3") else 4, minimum=1
 )
+
+# --- Uploads, images and request bodies (issue 15, items 8-9) ---
+# Pixel caps, checked from the header before anything is decoded. A baseline JPEG is decoded
+# straight to the kept size (1/2..1/8 scale), so a 50-megapixel phone photo is cheap; PNG, GIF,
+# WebP and progressive JPEG are decoded whole: 16 Mpx costs about 64 MB and 0.2 s at most.
+IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 50_000_000, minimum=1_000_000)
+IMAGE_MAX_FULL_DECODE_PIXELS = env_int("IMAGE_MAX_FULL_DECODE_PIXELS", 16_000_000, minimum=1_000_000)
+# Additions on the tracking page, per request and per client address, per hour.
+PETITION_ADD_INFO_RATE_PER_REQUEST = env_int("PETITION_ADD_INFO_RATE_PER_REQUEST", 10, minimum=1)
+PETITION_ADD_INFO_RATE_PER_CLIENT = env_int("PETITION_ADD_INFO_RATE_PER_CLIENT", 30, minimum=1)
+# A request body larger than every attachment allowed plus the form's fields is refused with a
+# Chinese 413 page before it is read (Django only caps the non-file part, and spools files to disk).
+REQUEST_MAX_BYTES = env_int(
+    "REQUEST_MAX_BYTES",
+    PETITION_MAX_ATTACHMENTS * PETITION_MAX_ATTACHMENT_BYTES + DATA_UPLOAD_MAX_MEMORY_SIZE,
+    minimum=DATA_UPLOAD_MAX_MEMORY_SIZE,
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("liaison.core.middleware.ChineseFirstLocaleMiddleware") + 1,
+    "liaison.core.bodylimit.RequestBodyLimitMiddleware",
+)
+DATA_UPLOAD_MAX_NUMBER_FILES = 20  # a form takes at most 4; Django allows 100
