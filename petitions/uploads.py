@@ -108,9 +108,10 @@ def clean_uploads(files) -> list[CleanUpload]:
     return cleaned
 
 
-def finish_uploads(uploads: list[CleanUpload]) -> list[CleanUpload]:
+def finish_uploads(uploads: list[CleanUpload], field: str = "attachments") -> list[CleanUpload]:
     """Decode and re-encode the images, check the PDFs; raise one ValidationError listing every
-    file refused. Call it after the rate limits: this is the part that costs."""
+    file refused, keyed by the form's ``field`` (``form.add_error(None, exc)`` puts it there).
+    Call it after the rate limits: this is the part that costs."""
     errors = []
     for upload in uploads:
         try:
@@ -118,7 +119,7 @@ def finish_uploads(uploads: list[CleanUpload]) -> list[CleanUpload]:
         except ValidationError as exc:
             errors.append(exc)
     if errors:
-        raise ValidationError(errors)
+        raise ValidationError({field: errors})
     return uploads
 
 

@@ -37,7 +37,7 @@ def submit(request, token):
         except SubmissionThrottled as exc:
             form.add_error(None, exc.message)
         except ValidationError as exc:  # an attachment refused once decoded
-            form.add_error("attachments", exc)
+            form.add_error(None, exc)
         else:
             return redirect(petition.get_tracking_url() + "?new=1")
     status = 400 if form.errors else 200
@@ -75,7 +75,7 @@ def add_info(request, number, token):
             form.add_error(None, exc.message)
             status = 429
         except ValidationError as exc:  # an attachment refused once decoded
-            form.add_error("attachments", exc)
+            form.add_error(None, exc)
         except services.TransitionRefused as exc:
             messages.error(request, exc.message)
             return redirect(petition.get_tracking_url())

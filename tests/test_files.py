@@ -4,6 +4,7 @@ checks, limits on additions and request bodies, formulas and control characters 
 
 import csv
 import io
+import json
 import struct
 import time
 import zlib
@@ -365,3 +366,32 @@ class TestControlCharactersAtInput:
         form = PublicPetitionForm(form_data(world, title="标题\x08"), {}, point=world.point)
         assert form.is_valid(), form.errors
         assert form.cleaned_data["title"] == "标题"
+
+
+@pytest.mark.django_db
+class TestThroughTheApi:
+    @pytest.fixture
+    def api(self):
+        from rest_framework.test import APIClient
+
+        return APIClient()
+
+    def _file(self, name, content):
+        upload = io.BytesIO(content)
+        upload.name = name
+        return upload
+
+    def test_a_file_refused_once_decoded_is_a_400_with_the_reason(self, api, world):
+        from .test_api import body
+
+        truncated = self._file("半张.jpg", jpeg((400, 300))[:400])
+        response = api.post("/api/v1/public/requests/", {**body(world), "attachments": [truncated]}, format="multipart")
+        assert response.status_code == 400 and Petition.objects.count() == 0
+        assert "不是可读取的图片" in json.dumps(response.json(), ensure_ascii=False)
+
+    def test_an_addition_with_an_active_pdf_is_a_400(self, api, petition):
+        url = f"/api/v1/public/requests/{petition.number}/{petition.access_token}/info/"
+        pdf = self._file("a.pdf", clean_pdf(js=True))
+        response = api.post(url, {"text": "补充", "attachments": [pdf]}, format="multipart")
+        assert response.status_code == 400 and "含有脚本" in json.dumps(response.json(), ensure_ascii=False)
+        assert petition.attachments.count() == 0
