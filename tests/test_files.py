@@ -395,3 +395,25 @@ class TestThroughTheApi:
         response = api.post(url, {"text": "补充", "attachments": [pdf]}, format="multipart")
         assert response.status_code == 400 and "含有脚本" in json.dumps(response.json(), ensure_ascii=False)
         assert petition.attachments.count() == 0
+
+
+@pytest.mark.parametrize(
+    "mode,fmt,options",
+    [("RGBA", "PNG", {}), ("RGB", "PNG", {"transparency": (0, 0, 0)}), ("P", "GIF", {"transparency": 0}),
+     ("LA", "PNG", {}), ("CMYK", "JPEG", {}), ("RGB", "WEBP", {})],
+)  # fmt: skip
+def test_every_accepted_kind_of_picture_is_kept_upright_and_transparent_parts_white(mode, fmt, options):
+    picture = Image.new(mode, (300, 200))  # all zeros: black, and fully transparent where there is alpha
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: rotate 90° to show
+    out = io.BytesIO()
+    picture.save(out, fmt, exif=exif.tobytes() if fmt in ("JPEG", "WEBP", "PNG") else None, **options)
+    (upload,) = uploads.finish_uploads(uploads.clean_uploads([SimpleUploadedFile(f"a.{fmt.lower()}", out.getvalue())]))
+    with Image.open(io.BytesIO(upload.content)) as kept:
+        assert kept.format == "JPEG" and kept.mode == "RGB"
+        if fmt in ("JPEG", "WEBP", "PNG"):
+            assert kept.size == (200, 300)
+        # transparent parts become white (not black); CMYK all-zero is white too; the rest stays black
+        white = mode in ("RGBA", "LA", "CMYK") or "transparency" in options
+        pixel = kept.getpixel((10, 10))
+        assert min(pixel) > 235 if white else max(pixel) < 20

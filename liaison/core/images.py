@@ -81,18 +81,15 @@ def reencode_image(data: bytes, name: str, max_side: int = 2000) -> bytes:
         with Image.open(io.BytesIO(data), formats=FORMATS) as image:
             if header.decodes_reduced:
                 image.draft("RGB", target)  # decode at 1/2, 1/4 or 1/8 of full size
+            has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+            if image.mode not in (("RGBA", "LA") if has_alpha else ("RGB", "L")):  # palette, CMYK, 16-bit…
+                image = image.convert("RGBA" if has_alpha else "RGB")
+            image.thumbnail((max_side, max_side))  # first, so every copy below is small
             image = ImageOps.exif_transpose(image)  # keep the photo upright once EXIF is gone
-            if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-                image = image.convert("RGBA")
-                flat = Image.new("RGB", image.size, "white")  # transparent parts on white, not black
-                flat.paste(image, mask=image.getchannel("A"))
-                image = flat
-            image = image.convert("RGB")
-            image.thumbnail((max_side, max_side))
+            clean = Image.new("RGB", image.size, "white")  # transparent parts on white, not black
             # A fresh image carries no ``info``: Pillow would otherwise write the original's
             # comment (and with it a polyglot's script) into the new JPEG.
-            clean = Image.new("RGB", image.size)
-            clean.paste(image)
+            clean.paste(image.convert("RGB"), mask=image.getchannel("A") if has_alpha else None)
             out = io.BytesIO()
             clean.save(out, "JPEG", quality=85, optimize=True)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError):
