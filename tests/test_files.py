@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from PIL import Image
 from pypdf import PdfWriter
 from pypdf.actions import JavaScript
-from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringObject
+from pypdf.generic import ArrayObject, DictionaryObject, NameObject, StreamObject, TextStringObject
 
 from petitions import uploads
 from petitions.models import Attachment, Petition, PetitionEvent
@@ -39,15 +39,19 @@ def clean_pdf(**active) -> bytes:
         writer.add_open_action(JavaScript("app.alert(1)"))
     if active.get("attachment"):
         writer.add_attachment("报价单.exe", b"MZ\x90\x00")
-    if active.get("launch"):  # hidden one level down: a link annotation on the page
+    if active.get("launch") or active.get("file_link"):  # hidden one level down: a link on the page
+        if active.get("launch"):
+            action = {NameObject("/S"): NameObject("/Launch"), NameObject("/F"): TextStringObject("cmd.exe")}
+        else:  # opens a file carried inside the PDF, its stream without a /Type
+            stream = writer._add_object(StreamObject())
+            filespec = DictionaryObject({NameObject("/EF"): DictionaryObject({NameObject("/F"): stream})})
+            action = {NameObject("/S"): NameObject("/GoToR"), NameObject("/F"): filespec}
         link = DictionaryObject(
             {
                 NameObject("/Type"): NameObject("/Annot"),
                 NameObject("/Subtype"): NameObject("/Link"),
                 NameObject("/Rect"): ArrayObject(),
-                NameObject("/A"): DictionaryObject(
-                    {NameObject("/S"): NameObject("/Launch"), NameObject("/F"): TextStringObject("cmd.exe")}
-                ),
+                NameObject("/A"): DictionaryObject(action),
             }
         )
         page[NameObject("/Annots")] = ArrayObject([writer._add_object(link)])
@@ -157,7 +161,9 @@ class TestServedAsTheirKind:
             assert "comment" not in image.info and "icc_profile" not in image.info and not image.getexif()
 
     @pytest.mark.parametrize(
-        "active", [{"js": True}, {"attachment": True}, {"launch": True}], ids=["javascript", "embedded", "launch"]
+        "active",
+        [{"js": True}, {"attachment": True}, {"launch": True}, {"file_link": True}],
+        ids=["javascript", "embedded", "launch", "link-to-embedded-file"],
     )
     def test_pdfs_with_active_content_are_refused(self, client, world, active):
         response = post_files(client, world, SimpleUploadedFile("材料.pdf", clean_pdf(**active)))

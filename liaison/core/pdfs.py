@@ -19,7 +19,8 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObj
 log = logging.getLogger(__name__)
 
 # Keys whose mere presence means active content or a file inside the file.
-FORBIDDEN_KEYS = {"/JS", "/JavaScript", "/EmbeddedFile", "/EmbeddedFiles", "/RichMedia", "/XFA"}
+# (/EF is the embedded file of a file specification, whatever refers to it.)
+FORBIDDEN_KEYS = {"/JS", "/JavaScript", "/EF", "/EmbeddedFile", "/EmbeddedFiles", "/RichMedia", "/XFA"}
 # Action types (/S) and annotation or object types that do the same.
 FORBIDDEN_NAMES = {"/JavaScript", "/Launch", "/EmbeddedFile", "/FileAttachment", "/RichMedia", "/RichMediaExecute"}
 MAX_OBJECTS = 200_000  # a larger graph is refused rather than walked for seconds
