@@ -231,6 +231,16 @@ class TestImageBombs:
             assert image.size == (2000, 1500)
         assert max(w * h for w, h in decoded) <= 2000 * 1500  # never the 48 Mpx original
 
+    def test_a_phone_multi_picture_jpeg_counts_as_a_jpeg(self, settings):
+        settings.IMAGE_MAX_FULL_DECODE_PIXELS = 1_000_000
+        out = io.BytesIO()
+        Image.new("RGB", (3000, 2000), "red").save(
+            out, "MPO", save_all=True, append_images=[Image.new("RGB", (3000, 2000))]
+        )
+        (upload,) = uploads.finish_uploads(uploads.clean_uploads([SimpleUploadedFile("人像.jpg", out.getvalue())]))
+        with Image.open(io.BytesIO(upload.content)) as kept:
+            assert kept.format == "JPEG" and kept.size == (2000, 1333) and kept.getpixel((5, 5))[0] > 200
+
     def test_limits_are_checked_before_anything_is_decoded(self, client, world, settings, monkeypatch):
         settings.PETITION_RATE_PER_CLIENT = 1
         calls = []

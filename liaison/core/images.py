@@ -56,7 +56,8 @@ def read_header(data: bytes, name: str) -> ImageHeader:
     try:
         with Image.open(io.BytesIO(data), formats=FORMATS) as image:
             progressive = bool(image.info.get("progressive") or image.info.get("progression"))
-            header = ImageHeader(image.format, image.width, image.height, progressive)
+            kind = "JPEG" if image.format == "MPO" else image.format  # phones' multi-picture JPEG
+            header = ImageHeader(kind, image.width, image.height, progressive)
     except Image.DecompressionBombError:
         header = None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
