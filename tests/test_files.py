@@ -57,6 +57,8 @@ def clean_pdf(**active) -> bytes:
         page[NameObject("/Annots")] = ArrayObject([writer._add_object(link)])
     if active.get("password"):
         writer.encrypt("secret")
+    if active.get("restricted"):  # opens without a password; copying and editing restricted (AES)
+        writer.encrypt("", "owner-secret", permissions_flag=0, algorithm="AES-256")
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
@@ -173,6 +175,10 @@ class TestServedAsTheirKind:
     def test_a_password_protected_pdf_is_refused_with_a_reason(self, client, world):
         response = post_files(client, world, SimpleUploadedFile("材料.pdf", clean_pdf(password=True)))
         assert response.status_code == 400 and "密码" in response.content.decode()
+
+    def test_a_pdf_with_only_an_owner_password_is_taken(self, client, world):
+        response = post_files(client, world, SimpleUploadedFile("政府文件.pdf", clean_pdf(restricted=True)))
+        assert response.status_code == 302 and Attachment.objects.get().kind == "pdf"
 
     def test_a_plain_pdf_is_kept_byte_for_byte(self, client, world):
         pdf = clean_pdf()

@@ -63,7 +63,7 @@ def check_pdf(data: bytes, name: str) -> None:
             params={"name": name},
         ) from None
     except Exception as exc:  # noqa: BLE001 — pypdf raises many kinds of error on hostile input; all mean "not a PDF we take"
-        log.info("refused a PDF that does not parse: %s (%s)", name, exc)
+        log.info("refused a PDF that does not parse: %s", exc)  # not the name: it may be personal
         raise ValidationError(_("“%(name)s” is not a valid PDF file."), code="bad_pdf", params={"name": name}) from None
 
 
