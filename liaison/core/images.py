@@ -4,7 +4,7 @@ written again before they are kept.
 The header (format, width, height) is read without decoding a pixel, so the size limits cost
 nothing and run before anything expensive. A baseline JPEG (what phone cameras write) is decoded
 straight to about the size it will be kept at (libjpeg scales by 1/2, 1/4 or 1/8 while decoding),
-so even a 50-megapixel photo costs a few megabytes; formats that cannot be decoded reduced (PNG,
+so a 50-megapixel photo costs about 40 MB, not 150; formats that cannot be decoded reduced (PNG,
 GIF, WebP, progressive JPEG, whose decoder holds every coefficient of the full image) get a far
 smaller pixel cap. The new file is built from the pixels alone: EXIF (GPS included), comments,
 ICC profiles, XMP and every other block of the original are left behind, so a JPEG/HTML polyglot
