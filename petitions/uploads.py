@@ -18,7 +18,7 @@ import os
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
@@ -134,8 +134,12 @@ def attachment_response(attachment) -> FileResponse:
     kind = attachment.kind if attachment.kind in CONTENT_TYPES else "pdf"
     stem = os.path.splitext(os.path.basename(attachment.original_name or ""))[0] or "attachment"
     filename = stem + (".jpg" if kind == "image" else ".pdf")
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:  # lost from storage (a restore without the media directory)
+        raise Http404(_("This file is no longer available.")) from None
     response = FileResponse(
-        attachment.file.open("rb"),
+        handle,
         content_type=CONTENT_TYPES[kind],
         as_attachment=kind != "image",
         filename=filename,

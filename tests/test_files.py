@@ -145,6 +145,12 @@ class TestServedAsTheirKind:
         assert ".jpg" in response["Content-Disposition"] and ".html" not in response["Content-Disposition"]
         assert response["X-Content-Type-Options"] == "nosniff"
 
+    def test_a_file_missing_from_storage_is_a_404_not_a_500(self, client, world, petition):
+        attachment = self._attachment(petition, "pdf", "a.pdf", clean_pdf())
+        default_storage.delete(attachment.file.name)
+        client.force_login(world.deputy)
+        assert client.get(f"/admin/petitions/petition/attachment/{attachment.pk}/").status_code == 404
+
     def test_the_html_pdf_is_refused_at_upload(self, client, world):
         response = post_files(client, world, SimpleUploadedFile("x.html", HTML_PDF, content_type="text/html"))
         assert response.status_code == 400 and Petition.objects.count() == 0
