@@ -49,16 +49,21 @@ class AdditionsThrottled(Exception):
         super().__init__(self.message)
 
 
-def add_info_public(form, request, petition) -> Petition:
-    """Add what a valid AddInfoForm holds to ``petition`` for the enterprise, within the
-    per-request and per-client hourly limits (AdditionsThrottled). Attachments are decoded only
-    past the limits (ValidationError for a file refused then); a closed request raises the
-    service's TransitionRefused."""
+def check_additions(request, petition) -> None:
+    """Count one addition to ``petition`` from this client; AdditionsThrottled past the hourly
+    limits per request and per client. Call it before anything is decoded."""
     ip = ratelimit.client_ip(request)
     if not ratelimit.allow(
         f"add_info:request:{petition.pk}", settings.PETITION_ADD_INFO_RATE_PER_REQUEST
     ) or not ratelimit.allow(f"add_info:ip:{ip}", settings.PETITION_ADD_INFO_RATE_PER_CLIENT):
         raise AdditionsThrottled
+
+
+def add_info_public(form, request, petition) -> Petition:
+    """Add what a valid AddInfoForm holds to ``petition`` for the enterprise, within the limits
+    of ``check_additions``. Attachments are decoded only past the limits (ValidationError for a
+    file refused then); a closed request raises the service's TransitionRefused."""
+    check_additions(request, petition)
     return services.petition_add_info(
         petition=petition, text=form.cleaned_data["text"], uploads=finish_uploads(form.cleaned_data["attachments"])
     )
