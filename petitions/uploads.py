@@ -37,7 +37,7 @@ CONTENT_TYPES = {"image": "image/jpeg", "pdf": "application/pdf"}  # what we sto
 
 
 def sniff(data: bytes) -> str | None:
-    """ "image", "pdf" or None, from the first bytes alone."""
+    """The kind the first bytes say, "image" or "pdf"; None for anything else."""
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "image"
     return next((kind for magic, kind in SIGNATURES.items() if data.startswith(magic)), None)

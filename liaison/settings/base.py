@@ -285,8 +285,8 @@ ESCALATION_WORKERS = env_int(
 
 # --- Uploads, images and request bodies (issue 15, items 8-9) ---
 # Pixel caps, checked from the header before anything is decoded. A baseline JPEG is decoded
-# straight to the kept size (1/2..1/8 scale), so a 50-megapixel phone photo is cheap; PNG, GIF,
-# WebP and progressive JPEG are decoded whole: 16 Mpx costs about 64 MB and 0.2 s at most.
+# straight to the kept size (1/2..1/8 scale): a 50-megapixel phone photo took ~40 MB and 0.6-1.1 s.
+# PNG, GIF, WebP and progressive JPEG are decoded whole: 16 Mpx took ~110 MB and 0.4-1.6 s.
 IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 50_000_000, minimum=1_000_000)
 IMAGE_MAX_FULL_DECODE_PIXELS = env_int("IMAGE_MAX_FULL_DECODE_PIXELS", 16_000_000, minimum=1_000_000)
 # Additions on the tracking page, per request and per client address, per hour.
