@@ -285,8 +285,8 @@ ESCALATION_WORKERS = env_int(
 
 # --- Uploads, images and request bodies (issue 15, items 8-9) ---
 # Pixel caps, checked from the header before anything is decoded. A baseline JPEG is decoded
-# straight to the kept size (1/2..1/8 scale): a 50-megapixel phone photo took ~40 MB and 0.6-1.1 s.
-# PNG, GIF, WebP and progressive JPEG are decoded whole: 16 Mpx took ~110 MB and 0.4-1.6 s.
+# straight to the kept size (1/2..1/8 scale): a 50-megapixel photo took ~40 MB and 0.6-1.1 s, and
+# PNG, GIF, WebP and progressive JPEG, decoded whole, 16 Mpx ~110 MB and 1.1-1.6 s (2 busy cores).
 IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 50_000_000, minimum=1_000_000)
 IMAGE_MAX_FULL_DECODE_PIXELS = env_int("IMAGE_MAX_FULL_DECODE_PIXELS", 16_000_000, minimum=1_000_000)
 # Additions on the tracking page, per request and per client address, per hour.
