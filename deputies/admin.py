@@ -1,12 +1,12 @@
 import uuid
 
-from django import forms
 from django.contrib import admin
 from django.core.files.base import ContentFile
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from liaison.core.images import reencode_image
+from liaison.core.text import CleanTextModelForm
 from points.admin_scope import ScopedAdmin, ScopedInline
 
 from .models import Activity, DutyAssignment, EnterpriseLink, Person, ReceptionDay, Station, Suggestion
@@ -25,7 +25,7 @@ class EnterpriseLinkInline(ScopedInline, admin.TabularInline):
     autocomplete_fields = ["enterprise"]
 
 
-class PersonForm(forms.ModelForm):
+class PersonForm(CleanTextModelForm):
     class Meta:
         model = Person
         fields = [

@@ -7,7 +7,6 @@ Every change of a request goes through ``services``; the admin only offers the t
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -26,6 +25,7 @@ from .access import access_petition
 from .actions import STEPS, allowed_steps
 from .forms import RequestFieldsMixin, linked_enterprises
 from .models import Attachment, Channel, Department, ExternalPlatform, Petition, PetitionEvent, Status
+from .uploads import attachment_response
 
 
 @admin.register(Department)
@@ -273,7 +273,7 @@ class PetitionAdmin(ScopedAdmin):
     def attachment_view(self, request, pk):
         attachment = get_object_or_404(Attachment, pk=pk)
         access_petition(request.user, attachment.petition_id)
-        return FileResponse(attachment.file.open("rb"), filename=attachment.original_name)
+        return attachment_response(attachment)
 
     @admin.action(description=_("Accept the selected requests"))
     def accept_selected(self, request, queryset):

@@ -31,9 +31,9 @@ from .access import access_petition, access_petition_by_token
 from .actions import STEPS, TransitionRefused
 from .callbacks import CallbackRejected, apply_callback
 from .forms import PublicPetitionForm
-from .intake import SubmissionKeyReused, SubmissionThrottled, submit_public
+from .intake import AdditionsThrottled, SubmissionKeyReused, SubmissionThrottled, submit_public, take_public_step
 from .models import Category, ExternalPlatform, Petition, PetitionEvent
-from .workflow import ENTERPRISE_ACTOR, allowed_actions
+from .workflow import allowed_actions
 
 
 def form_errors(form) -> ValidationError:
@@ -183,12 +183,13 @@ class PublicRequestViewSet(viewsets.GenericViewSet):
     def _step(self, request, number, token, name):
         """The enterprise's steps, through the same forms and services as everywhere."""
         petition = self._petition(number, token)
-        step = STEPS[name]
-        form = step.bind(petition, request_object(request), request.FILES)
+        form = STEPS[name].bind(petition, request_object(request), request.FILES)
         if not form.is_valid():
             raise form_errors(form)
         try:
-            petition = step.perform(petition, ENTERPRISE_ACTOR, form.cleaned_data)
+            petition = take_public_step(name, form, request, petition)
+        except AdditionsThrottled as exc:
+            raise Throttled(detail=exc.message) from None
         except TransitionRefused as exc:
             return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
         return Response(PublicPetitionOut(petition).data)

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from liaison.core.text import CleanTextMixin
 from points.models import Enterprise
 
 from .models import Category, Department, Petition, Satisfaction
@@ -49,9 +50,9 @@ def linked_enterprises(point):
     )
 
 
-class RequestFieldsMixin(forms.Form):
-    """What every request form checks the same way: the mobile number, and the enterprise —
-    picked from the list or typed by name."""
+class RequestFieldsMixin(CleanTextMixin, forms.Form):
+    """What every request form checks the same way: its texts freed of control characters, the
+    mobile number, and the enterprise — picked from the list or typed by name."""
 
     contact_phone = forms.CharField(
         label=_("mobile number"),
@@ -131,7 +132,7 @@ class PublicPetitionForm(PetitionForm):
         return ""
 
 
-class StepForm(forms.Form):
+class StepForm(CleanTextMixin, forms.Form):
     """The input of one workflow step (``workflow.Step.form``) for one request: its cleaned
     data are the step's service arguments."""
 

@@ -20,7 +20,9 @@ from django.utils.translation import gettext as _
 from liaison.core import ratelimit
 
 from . import services
+from .actions import STEPS
 from .models import Petition
+from .uploads import finish_uploads
 from .workflow import ENTERPRISE_ACTOR
 
 
@@ -66,7 +68,8 @@ def submit_public(form, request) -> tuple[Petition, bool]:
     """File the request a valid PublicPetitionForm holds. A submission key seen before returns
     the first request (created False) without counting against the limits, if it was filed at
     the same point with the same number, title and content; else SubmissionKeyReused. A new
-    request passes the limits above or raises SubmissionThrottled."""
+    request passes the limits above or raises SubmissionThrottled. Attachments are decoded only
+    once the limits have passed; a file refused then raises ValidationError."""
     key = form.cleaned_data["submission_key"]
     existing = Petition.objects.filter(submission_key=key).first()
     if existing:  # a double click or a retried POST
@@ -79,6 +82,36 @@ def submit_public(form, request) -> tuple[Petition, bool]:
     return services.petition_submit(
         petition=form.save(commit=False),
         actor=ENTERPRISE_ACTOR,
-        uploads=form.cleaned_data["attachments"],
+        uploads=finish_uploads(form.cleaned_data["attachments"]),  # decoding costs: only past the limits
         submission_key=key,
     )
+
+
+class AdditionsThrottled(Exception):
+    def __init__(self):
+        self.message = _(
+            "Too much information was added to this request from here in the last hour. Please try again later."
+        )
+        super().__init__(self.message)
+
+
+def check_additions(request, petition) -> None:
+    """Count one addition to ``petition`` from this client; AdditionsThrottled past the hourly
+    limits per request and per client. Call it before anything is decoded."""
+    ip = ratelimit.client_ip(request)
+    if not ratelimit.allow(
+        f"add_info:request:{petition.pk}", settings.PETITION_ADD_INFO_RATE_PER_REQUEST
+    ) or not ratelimit.allow(f"add_info:ip:{ip}", settings.PETITION_ADD_INFO_RATE_PER_CLIENT):
+        raise AdditionsThrottled
+
+
+def take_public_step(name: str, form, request, petition) -> Petition:
+    """Take the enterprise's step ``name`` (add information, rate) with what its valid form
+    holds. Additions count against ``check_additions`` first, and their attachments are decoded
+    only past those limits (ValidationError for a file refused then); a step the request's state
+    does not allow raises TransitionRefused."""
+    data = dict(form.cleaned_data)
+    if name == "add_info":
+        check_additions(request, petition)
+        data["attachments"] = finish_uploads(data["attachments"])
+    return STEPS[name].perform(petition, ENTERPRISE_ACTOR, data)

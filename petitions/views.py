@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -10,7 +11,7 @@ from points.models import LiaisonPoint, RetiredQrToken
 from .access import access_petition_by_token
 from .actions import STEPS, TransitionRefused, allowed_steps
 from .forms import PublicPetitionForm
-from .intake import SubmissionKeyReused, SubmissionThrottled, submit_public
+from .intake import AdditionsThrottled, SubmissionKeyReused, SubmissionThrottled, submit_public, take_public_step
 from .workflow import ENTERPRISE_ACTOR
 
 
@@ -35,6 +36,8 @@ def submit(request, token):
             petition, _created = submit_public(form, request)
         except (SubmissionThrottled, SubmissionKeyReused) as exc:
             form.add_error(None, exc.message)
+        except ValidationError as exc:  # an attachment refused once decoded
+            form.add_error(None, exc)
         else:
             return redirect(petition.get_tracking_url() + "?new=1")
     status = 400 if form.errors else 200
@@ -71,12 +74,17 @@ DONE = {"add_info": _("Your information was added."), "rate": _("Thank you for y
 def take_step(request, number, token, name):
     """The enterprise adds information or rates, through the step's form and service."""
     petition = access_petition_by_token(number, token)
-    step = STEPS[name]
-    form = step.bind(petition, request.POST, request.FILES)
+    form = STEPS[name].bind(petition, request.POST, request.FILES)
     if not form.is_valid():
         return _render_track(request, petition, forms={name: form}, status=400)
     try:
-        step.perform(petition, ENTERPRISE_ACTOR, form.cleaned_data)
+        take_public_step(name, form, request, petition)
+    except AdditionsThrottled as exc:
+        form.add_error(None, exc.message)
+        return _render_track(request, petition, forms={name: form}, status=429)
+    except ValidationError as exc:  # an attachment refused once decoded
+        form.add_error(None, exc)
+        return _render_track(request, petition, forms={name: form}, status=400)
     except TransitionRefused as exc:
         messages.error(request, exc.message)
     else:

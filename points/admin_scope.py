@@ -10,6 +10,8 @@ lookups the list's own filters use (``?contact_phone__startswith=…`` or
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 
+from liaison.core.text import CleanTextModelForm
+
 from .querysets import users_visible_to
 
 # What the admin's own filters and date drill-down put in the query string after a field.
@@ -59,7 +61,10 @@ class ScopedChoicesMixin:
 
 
 class ScopedAdmin(ScopedChoicesMixin, admin.ModelAdmin):
-    """A model admin whose rows, choices, filters and lookups follow scope."""
+    """A model admin whose rows, choices, filters and lookups follow scope, and whose text
+    input is cleaned of control characters like every other form's."""
+
+    form = CleanTextModelForm
 
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)

@@ -145,7 +145,9 @@ class TestSubmission:
         fake = SimpleUploadedFile("a.pdf", b"%PDF-1.4 not really", content_type="application/pdf")
         response = client.post(submit_url(world), {**form_data(world), "attachments": [fake]})
         assert response.status_code == 400 and Petition.objects.count() == 0
-        real = SimpleUploadedFile("b.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+        from .test_files import clean_pdf  # a parseable PDF: PDFs are now checked with pypdf
+
+        real = SimpleUploadedFile("b.pdf", clean_pdf())
         client.post(submit_url(world), {**form_data(world), "attachments": [real]})
         assert Attachment.objects.get().kind == "pdf"
 

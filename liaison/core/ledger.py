@@ -8,6 +8,7 @@ in a ``ledgers`` module (found at start-up), so this package imports no app.
 
 import csv
 import datetime as dt
+import re
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -69,14 +70,39 @@ def numbered(rows: Iterable[list]) -> Iterable[list]:
         yield [serial, *row]
 
 
-def _cell(value):
+# What XML 1.0, and so an xlsx file, cannot hold (openpyxl refuses the whole export); forms strip
+# these at input, but rows saved before they did may still hold them.
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# A cell starting with one of these is a formula to Excel and LibreOffice (OWASP, CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(value: str, *, quote: bool) -> str:
+    value = _ILLEGAL.sub("", value)
+    if quote and value.startswith(_FORMULA_START):
+        return "'" + value  # shown as text; the quote tells a reader it was added
+    return value
+
+
+def _cell(value, *, quote: bool = True):
+    """A value as the text of a cell; with ``quote``, text that would be read as a formula is
+    prefixed with a single quote (CSV has no other way to say "text")."""
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, dt.date):
         return value.isoformat()
-    return str(value)
+    if isinstance(value, int | float):
+        return str(value)
+    return _text(str(value), quote=quote)
+
+
+def _text_cell(sheet, value) -> WriteOnlyCell:
+    """An xlsx cell holding ``value`` as a string, never as a formula, whatever it starts with."""
+    cell = WriteOnlyCell(sheet, value=_cell(value, quote=False))
+    cell.data_type = "s"
+    return cell
 
 
 class _Echo:
@@ -85,11 +111,12 @@ class _Echo:
 
 
 def csv_response(ledger: Ledger, rows: Iterable[list], filename: str) -> StreamingHttpResponse:
-    """CSV streamed row by row; the UTF-8 BOM makes Excel read the Chinese correctly."""
+    """CSV streamed row by row; the UTF-8 BOM makes Excel read the Chinese correctly. Text that
+    a spreadsheet would run as a formula gets a leading single quote."""
     writer = csv.writer(_Echo())
 
     def stream():
-        yield "\ufeff" + writer.writerow([str(SERIAL), *(str(c.title) for c in ledger.columns)])
+        yield "\ufeff" + writer.writerow([str(SERIAL), *(_cell(c.title) for c in ledger.columns)])
         for row in numbered(rows):
             yield writer.writerow([_cell(v) for v in row])
 
@@ -100,7 +127,8 @@ def csv_response(ledger: Ledger, rows: Iterable[list], filename: str) -> Streami
 
 def xlsx_response(ledger: Ledger, rows: Iterable[list], filename: str, heading: str) -> FileResponse:
     """xlsx written in openpyxl's write-only mode to a temporary file, so memory stays flat
-    however many rows there are: column widths, a frozen header, dates as dates."""
+    however many rows there are: column widths, a frozen header, dates as dates, and every text
+    as a string cell (never a formula), stripped of characters xlsx cannot hold."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=str(ledger.title)[:31])
     sheet.freeze_panes = "A3"
@@ -108,17 +136,18 @@ def xlsx_response(ledger: Ledger, rows: Iterable[list], filename: str, heading: 
     for index, width in enumerate(widths, start=1):
         letter = get_column_letter(index)
         sheet.column_dimensions[letter] = ColumnDimension(sheet, index=letter, width=width)
-    sheet.append([heading])
+    sheet.append([_text_cell(sheet, heading)])
     sheet.append([str(SERIAL), *(str(c.title) for c in ledger.columns)])
     kinds = ["number", *(c.kind for c in ledger.columns)]
     for row in numbered(rows):
         cells = []
         for value, kind in zip(row, kinds, strict=True):
-            cell = WriteOnlyCell(sheet, value=value if value is not None else "")
-            if kind == "date" and isinstance(value, dt.date):
-                cell.number_format = "yyyy-mm-dd"
-            elif not isinstance(value, int | float | dt.date):
-                cell.value = _cell(value)
+            if isinstance(value, int | float | dt.date):
+                cell = WriteOnlyCell(sheet, value=value)
+                if kind == "date":
+                    cell.number_format = "yyyy-mm-dd"
+            else:
+                cell = _text_cell(sheet, value)
             cells.append(cell)
         sheet.append(cells)
     handle = tempfile.TemporaryFile(suffix=".xlsx")

@@ -356,3 +356,25 @@ PETITION_RATE_PER_ADDRESS = env_int("PETITION_RATE_PER_ADDRESS", 60, minimum=1)
 OTP_PER_SUBJECT = env_int("OTP_PER_SUBJECT", 3, minimum=1)
 OTP_PER_CLIENT = env_int("OTP_PER_CLIENT", 10, minimum=1)
 OTP_VERIFY_PER_CLIENT = env_int("OTP_VERIFY_PER_CLIENT", 30, minimum=1)
+
+# --- Uploads, images and request bodies (issue 15, items 8-9) ---
+# Pixel caps, checked from the header before anything is decoded. A baseline JPEG is decoded
+# straight to the kept size (1/2..1/8 scale): a 50-megapixel photo took ~40 MB and 0.6-1.1 s, and
+# PNG, GIF, WebP and progressive JPEG, decoded whole, 16 Mpx ~110 MB and 1.1-1.6 s (2 busy cores).
+IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 50_000_000, minimum=1_000_000)
+IMAGE_MAX_FULL_DECODE_PIXELS = env_int("IMAGE_MAX_FULL_DECODE_PIXELS", 16_000_000, minimum=1_000_000)
+# Additions on the tracking page, per request and per client address, per hour.
+PETITION_ADD_INFO_RATE_PER_REQUEST = env_int("PETITION_ADD_INFO_RATE_PER_REQUEST", 10, minimum=1)
+PETITION_ADD_INFO_RATE_PER_CLIENT = env_int("PETITION_ADD_INFO_RATE_PER_CLIENT", 30, minimum=1)
+# A request body larger than every attachment allowed plus the form's fields is refused with a
+# Chinese 413 page before it is read (Django only caps the non-file part, and spools files to disk).
+REQUEST_MAX_BYTES = env_int(
+    "REQUEST_MAX_BYTES",
+    PETITION_MAX_ATTACHMENTS * PETITION_MAX_ATTACHMENT_BYTES + DATA_UPLOAD_MAX_MEMORY_SIZE,
+    minimum=DATA_UPLOAD_MAX_MEMORY_SIZE,
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("liaison.core.middleware.ChineseFirstLocaleMiddleware") + 1,
+    "liaison.core.bodylimit.RequestBodyLimitMiddleware",
+)
+DATA_UPLOAD_MAX_NUMBER_FILES = 20  # a form takes at most 4; Django allows 100
