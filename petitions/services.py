@@ -18,6 +18,7 @@ from deputies.models import Person, Station
 from liaison.core.notifications import notify_bulk, ref, user_channels
 from liaison.core.workdays import add_workdays
 
+from . import platforms
 from .models import Attachment, Department, Petition, PetitionCounter, PetitionEvent, Satisfaction, Status
 from .uploads import CleanUpload
 from .workflow import ENTERPRISE_ACTOR, TRANSITIONS, PublicActor, SystemActor, actor_rights
@@ -263,11 +264,9 @@ def petition_dispatch(*, petition, actor, department: Department, due: dt.date |
         reply_due=reply_due,
         due_date=sign_due,
     )
-    if department.platform_id and department.platform.active:
-        from .platforms import queue_push
-
+    if department.platform_id and department.platform.subscribed:
         event_id = petition.events.filter(action=PetitionEvent.Action.DISPATCH).latest("created_at", "id").pk
-        transaction.on_commit(lambda: queue_push(event_id))
+        transaction.on_commit(lambda: platforms.record_dispatch(event_id))
     return petition
 
 
