@@ -182,7 +182,11 @@ def process_one(now=None) -> bool:
     if reason:
         still_claimed(claimed).update(status=DeliveryStatus.CANCELLED, last_error=reason)
         return True
-    answer = send(delivery, now=now)
+    try:
+        answer = send(delivery, now=now)
+    except Exception as exc:  # noqa: BLE001 — recorded and retried; one bad row must not stop the drain
+        log.exception("delivery %s could not be sent", delivery.pk)
+        answer = Answer(None, f"{type(exc).__name__}: {exc}"[:500])
     if answer.delivered:
         _delivered(claimed, delivery, answer, now)
     elif answer.gone:

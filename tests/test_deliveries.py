@@ -10,6 +10,7 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from rest_framework.test import APIClient
@@ -47,6 +48,9 @@ class Receiver(BaseHTTPRequestHandler):
         self.send_response(answer["status"])
         for name, value in answer.get("headers", {}).items():
             self.send_header(name, value)
+        if answer["status"] == 204:
+            self.end_headers()
+            return
         self.send_header("Content-Length", "2")
         self.end_headers()
         self.wfile.write(b"ok")
@@ -168,6 +172,13 @@ class TestDelivery:
         assert platforms.drain(now=T0 + platforms.lease() + dt.timedelta(seconds=1)) == 1
         assert core_deliveries.still_claimed(claimed).count() == 0
         assert pushes(petition) == 1
+
+    def test_an_empty_answer_on_a_closing_connection_is_delivered(self, world, platform, receiver):
+        receiver[1].answers = [{"status": 204, "headers": {"Connection": "close"}}]
+        petition = dispatch(world)
+        platforms.record_dispatch(petition.events.get(action="dispatch").pk, now=T0)
+        platforms.drain(now=T0)
+        assert Delivery.objects.get().status == "delivered" and pushes(petition) == 1
 
     def test_a_redirect_is_a_failure_and_is_not_followed(self, world, platform, receiver):
         _, handler = receiver
@@ -470,3 +481,43 @@ def test_callbacks_move_the_request_through_the_workflow(world, platform):
 def test_a_callback_for_a_request_not_on_the_platform_is_404(world, platform):
     petition = PetitionFactory(point=world.point)
     assert callback(platform, {"callback_id": "x", "number": petition.number, "action": "sign"}).status_code == 404
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    "postgresql" not in django_settings.DATABASES["default"]["ENGINE"],
+    reason="SKIP LOCKED between parallel drains needs PostgreSQL: set DATABASE_URL=postgres://…",
+)
+@pytest.mark.django_db(transaction=True)
+def test_parallel_drains_send_each_delivery_once(world, platform, receiver, monkeypatch):
+    from django.db import connection
+    from django.utils import timezone
+
+    _, handler = receiver
+    handler.answers = [503] * 3
+    monkeypatch.setattr(platforms, "queue_drain", lambda: None)  # the threads below do the draining
+    petitions = [dispatch(world, now=None) for _ in range(6)]  # recorded as each dispatch commits
+    assert Delivery.objects.count() == 6
+    start = timezone.now() + dt.timedelta(seconds=1)
+    barrier = threading.Barrier(4)
+    done, errors = [], []
+
+    def drainer():
+        try:
+            for step in range(3):  # three rounds, ten minutes apart: the failures come due again
+                barrier.wait(timeout=30)  # one clock for all: a lease is only lost when it runs out
+                done.append(platforms.drain(now=start + dt.timedelta(minutes=10 * step)))
+        except Exception as exc:  # noqa: BLE001 — asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=drainer) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"delivered"}
+    assert len(handler.posts) == 6 + 3  # six messages, three of them failed once
+    assert [pushes(p) for p in petitions] == [1] * 6

@@ -103,19 +103,17 @@ def post(url: str, body: bytes, headers: dict[str, str], *, deadline: float, now
     end = time.monotonic() + deadline
     connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     connection = connection_class(parts.hostname, parts.port, timeout=deadline)
-    timer = None
+    timer = sock = None
     expired = threading.Event()
 
     def cut():
         # The socket timeout bounds each read; only closing the socket bounds a receiver that
         # sends one byte just before every timeout.
         expired.set()
-        sock = connection.sock
-        if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def remaining() -> float:
         left = end - time.monotonic()
@@ -125,7 +123,8 @@ def post(url: str, body: bytes, headers: dict[str, str], *, deadline: float, now
 
     try:
         connection.connect()
-        connection.sock.settimeout(remaining())
+        sock = connection.sock  # the response reads from it even after the connection lets go of it
+        sock.settimeout(remaining())
         timer = threading.Timer(remaining(), cut)
         timer.daemon = True
         timer.start()
@@ -134,7 +133,7 @@ def post(url: str, body: bytes, headers: dict[str, str], *, deadline: float, now
         response = connection.getresponse()
         received = 0
         while received < BODY_LIMIT:
-            connection.sock.settimeout(remaining())
+            sock.settimeout(remaining())
             chunk = response.read1(min(8192, BODY_LIMIT - received))
             if not chunk:
                 break
