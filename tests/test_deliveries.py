@@ -521,3 +521,30 @@ def test_parallel_drains_send_each_delivery_once(world, platform, receiver, monk
     assert set(Delivery.objects.values_list("status", flat=True)) == {"delivered"}
     assert len(handler.posts) == 6 + 3  # six messages, three of them failed once
     assert [pushes(p) for p in petitions] == [1] * 6
+
+
+def doc_examples() -> dict:
+    """The Python examples of docs/integration.md, run as an integrator would copy them."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "integration.md").read_text(encoding="utf-8")
+    namespace = {"__name__": "docs_example"}
+    for block in re.findall(r"```python\n(.*?)```", text, re.S):
+        exec(compile(block, "docs/integration.md", "exec"), namespace)  # noqa: S102 — our own documentation
+    return namespace
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_documented_examples_verify_a_delivery_and_send_a_callback(world, platform, receiver, live_server):
+    examples = doc_examples()
+    petition = dispatch(world, now=None)  # committed: recorded and drained for real
+    headers, body = receiver[1].posts[0]
+    event = examples["verify"](platform.signing_secret, body, headers)
+    assert event["type"] == "petition.dispatched" and event["data"]["number"] == petition.number
+    with pytest.raises(WebhookVerificationError):
+        examples["verify"](platform.callback_secret, body, headers)
+    answer = examples["send_callback"](
+        live_server.url, platform.slug, platform.callback_secret, {"number": petition.number, "action": "sign"}
+    )
+    assert answer == {"number": petition.number, "status": "in_progress"}
