@@ -17,9 +17,10 @@ import logging
 import time
 
 from celery import current_app
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, OpenApiWebhook, extend_schema, inline_serializer
@@ -184,6 +185,8 @@ def process_one(now=None) -> bool:
         return True
     try:
         answer = send(delivery, now=now)
+    except SoftTimeLimitExceeded:
+        raise  # the task must stop; the row is retried when its lease runs out
     except Exception as exc:  # noqa: BLE001 — recorded and retried; one bad row must not stop the drain
         log.exception("delivery %s could not be sent", delivery.pk)
         answer = Answer(None, f"{type(exc).__name__}: {exc}"[:500])
@@ -297,7 +300,7 @@ def retry(delivery: Delivery, now=None) -> bool:
     now = now or timezone.now()
     again = Delivery.objects.filter(
         pk=delivery.pk, status__in=[DeliveryStatus.FAILED, DeliveryStatus.CANCELLED]
-    ).update(status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now, manual_retries=delivery.manual_retries + 1)
+    ).update(status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now, manual_retries=F("manual_retries") + 1)
     if again:
         transaction.on_commit(queue_drain)
     return bool(again)

@@ -266,6 +266,30 @@ class TestDelivery:
         platforms.drain(now=T0 + dt.timedelta(days=1))
         assert Delivery.objects.get().status == "delivered" and pushes(petition) == 1
 
+    def test_a_bad_row_does_not_stop_the_drain_but_the_time_limit_does(self, world, platform, receiver, monkeypatch):
+        from celery.exceptions import SoftTimeLimitExceeded
+
+        petition = dispatch(world)
+        good = platforms.record_dispatch(petition.events.get(action="dispatch").pk, now=T0)
+        broken = ExternalPlatform.objects.create(name="坏", slug="bad", webhook_url=platform.webhook_url)
+        ExternalPlatform.objects.filter(pk=broken.pk).update(signing_secret="whsec_broken")  # edited by hand
+        first = Delivery.objects.create(
+            platform=broken, petition=petition, event=good.event, key="bad", type=good.type, payload=good.payload,
+            next_attempt_at=T0 - dt.timedelta(seconds=1), created_at=T0,
+        )  # fmt: skip
+        assert platforms.drain(now=T0) == 2
+        statuses = dict(Delivery.objects.values_list("pk", "status"))
+        assert statuses == {first.pk: "pending", good.pk: "delivered"}
+        assert "ValueError" in Delivery.objects.get(pk=first.pk).last_error
+
+        def out_of_time(*args, **kwargs):
+            raise SoftTimeLimitExceeded()
+
+        monkeypatch.setattr(platforms, "send", out_of_time)
+        with pytest.raises(SoftTimeLimitExceeded):
+            platforms.drain(now=T0 + dt.timedelta(minutes=5))
+        assert Delivery.objects.get(pk=first.pk).status == "sending"  # retried once its lease runs out
+
     def test_a_request_returned_before_sending_is_not_sent(self, world, platform, receiver):
         petition = dispatch(world)
         platforms.record_dispatch(petition.events.get(action="dispatch").pk, now=T0)
