@@ -71,6 +71,8 @@ def record_dispatch(event_id: int, now=None) -> Delivery | None:
     platform = petition.department.platform if petition.department else None
     if event.action != PetitionEvent.Action.DISPATCH or platform is None or not platform.subscribed:
         return None
+    if petition.events.filter(action=PetitionEvent.Action.DISPATCH, pk__gt=event.pk).exists():
+        return None  # dispatched again since: the later dispatch is the one to send
     payload = {"type": PETITION_DISPATCHED, "timestamp": event.created_at.isoformat(), "data": dispatch_data(event)}
     try:
         with transaction.atomic():
@@ -110,6 +112,9 @@ def unrecorded_dispatches(now=None):
     legacy_pushed = PetitionEvent.objects.filter(
         petition=OuterRef("petition"), action=PetitionEvent.Action.PUSH, created_at__gte=OuterRef("created_at")
     )
+    later_dispatch = PetitionEvent.objects.filter(
+        petition=OuterRef("petition"), action=PetitionEvent.Action.DISPATCH, pk__gt=OuterRef("pk")
+    )
     return (
         PetitionEvent.objects.filter(
             action=PetitionEvent.Action.DISPATCH,
@@ -119,6 +124,7 @@ def unrecorded_dispatches(now=None):
             petition__department__platform__subscription_ended_at__isnull=True,
         )
         .exclude(Exists(Delivery.objects.filter(event=OuterRef("pk"))))
+        .exclude(Exists(later_dispatch))
         .exclude(Exists(legacy_pushed))
         .values_list("pk", flat=True)
     )

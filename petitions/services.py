@@ -266,7 +266,7 @@ def petition_dispatch(*, petition, actor, department: Department, due: dt.date |
     )
     if department.platform_id and department.platform.subscribed:
         event_id = petition.events.filter(action=PetitionEvent.Action.DISPATCH).latest("created_at", "id").pk
-        transaction.on_commit(lambda: platforms.record_dispatch(event_id))
+        transaction.on_commit(lambda: platforms.record_dispatch(event_id), robust=True)  # else the scan records it
     return petition
 
 

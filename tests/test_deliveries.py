@@ -304,6 +304,36 @@ class TestDelivery:
         assert platforms.record_dispatch(petition.events.get(action="dispatch").pk, now=T0) is None
         assert Delivery.objects.count() == 1
 
+    def test_only_the_latest_dispatch_of_a_request_is_recorded(self, world, platform, receiver):
+        petition = dispatch(world)
+        first = petition.events.get(action="dispatch")
+        services.petition_return(petition=petition, actor=world.handler, reason="不属于我局", now=T0)
+        services.petition_dispatch(petition=petition, actor=world.deputy, department=world.department, now=T0)
+        assert platforms.record_dispatch(first.pk, now=T0) is None
+        assert platforms.record_missing(now=T0) == 1
+        assert Delivery.objects.get().event != first
+
+    def test_a_failed_recording_does_not_fail_the_dispatch(
+        self, world, platform, receiver, monkeypatch, django_capture_on_commit_callbacks
+    ):
+        def broken(event_id, now=None):
+            raise RuntimeError("database gone")
+
+        monkeypatch.setattr(platforms, "record_dispatch", broken)
+        petition = dispatch(world, capture=django_capture_on_commit_callbacks)
+        assert petition.status == Status.DISPATCHED
+        monkeypatch.undo()
+        assert platforms.record_missing(now=T0) == 1  # the scan makes up for it
+
+    def test_a_legacy_platform_also_gets_the_old_headers(self, world, platform, receiver):
+        ExternalPlatform.objects.filter(pk=platform.pk).update(secret="s3cret-shared")
+        petition = dispatch(world)
+        platforms.record_dispatch(petition.events.get(action="dispatch").pk, now=T0)
+        platforms.drain(now=T0)
+        headers, body = receiver[1].posts[0]
+        assert webhooks.verify("s3cret-shared", headers["X-Liaison-Timestamp"], body, headers["X-Liaison-Signature"])
+        Webhook(platform.signing_secret).verify(body, headers)
+
     def test_every_task_has_time_limits(self):
         assert 0 < app.conf.task_soft_time_limit < app.conf.task_time_limit
         from django.conf import settings
@@ -469,6 +499,8 @@ class TestAdmin:
         client.force_login(world.office)
         page = client.get(self.URL + "?status=failed")
         assert page.status_code == 200 and delivery.petition.number in page.content.decode()
+        assert client.get(f"{self.URL}{delivery.pk}/change/").status_code == 200
+        assert client.get(self.URL + "?status=delivered").context["cl"].result_count == 0
         response = client.post(self.URL, {"action": "retry", "_selected_action": [delivery.pk]}, follow=True)
         assert response.status_code == 200
         delivery.refresh_from_db()
