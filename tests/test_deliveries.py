@@ -604,3 +604,35 @@ def test_the_documented_examples_verify_a_delivery_and_send_a_callback(world, pl
         live_server.url, platform.slug, platform.callback_secret, {"number": petition.number, "action": "sign"}
     )
     assert answer == {"number": petition.number, "status": "in_progress"}
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    "postgresql" not in django_settings.DATABASES["default"]["ENGINE"],
+    reason="concurrent inserts of one callback id need PostgreSQL: set DATABASE_URL=postgres://…",
+)
+@pytest.mark.django_db(transaction=True)
+def test_the_same_callback_at_the_same_moment_is_applied_once(world, platform, monkeypatch):
+    from django.db import connection
+
+    monkeypatch.setattr(platforms, "queue_drain", lambda: None)
+    petition = dispatch(world, now=None)
+    barrier = threading.Barrier(4)
+    answers = []
+
+    def send():
+        try:
+            barrier.wait(timeout=10)
+            answers.append(callback(platform, {"callback_id": "c1", "number": petition.number, "action": "sign"}))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert [a.status_code for a in answers] == [200] * 4
+    assert {a.json()["status"] for a in answers} == {"in_progress"}
+    assert sum("Idempotent-Replayed" in a.headers for a in answers) == 3
+    assert petition.events.filter(action="sign").count() == 1
