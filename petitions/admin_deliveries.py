@@ -6,14 +6,8 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from liaison.core.roles import OFFICE_STAFF
-
 from . import platforms
-from .models import Delivery, ExternalPlatform, Petition
-
-
-def is_office_staff(user) -> bool:
-    return user.is_active and (user.is_superuser or user.groups.filter(name=OFFICE_STAFF).exists())
+from .models import Delivery, ExternalPlatform, is_office_staff
 
 
 class PlatformFilter(admin.SimpleListFilter):
@@ -46,7 +40,7 @@ class DeliveryAdmin(admin.ModelAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(petition__in=Petition.objects.visible_to(request.user))
+        return super().get_queryset(request).visible_to(request.user)
 
     @admin.display(description=_("request"), ordering="petition__number")
     def petition_number(self, obj):

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from deputies.models import Person, ReceptionDay, Suggestion
+from liaison.core import roles
 from liaison.core.deliveries import DeliveryStatus
 from liaison.core.webhooks import new_secret, validate_secret
 from points.models import Enterprise, LiaisonPoint, Organisation
@@ -444,6 +445,23 @@ def new_message_id() -> str:
     return f"msg_{uuid.uuid4().hex}"
 
 
+def is_office_staff(user) -> bool:
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and (user.is_superuser or user.groups.filter(name=roles.OFFICE_STAFF).exists())
+    )
+
+
+class DeliveryQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Deliveries of the requests ``user`` may see, for office staff (and superusers) only:
+        what goes to platforms is the office's business, not the deputies' or handlers'."""
+        if not is_office_staff(user):
+            return self.none()
+        return self.filter(petition__in=Petition.objects.visible_to(user))
+
+
 class Delivery(models.Model):
     """One outbound message to one platform (a dispatch, or a later event it subscribes to),
     recorded before anything is sent. The drain claims due rows one at a time, so exactly one
@@ -475,6 +493,8 @@ class Delivery(models.Model):
     timeline_entry = models.OneToOneField(
         PetitionEvent, models.SET_NULL, null=True, blank=True, related_name="+", editable=False
     )
+
+    objects = DeliveryQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

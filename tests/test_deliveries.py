@@ -508,6 +508,9 @@ class TestAdmin:
 
     def test_only_office_staff_and_only_their_requests(self, client, world, platform):
         delivery = self.failed_delivery(world, platform)
+        for user in (world.deputy, world.head, world.handler, world.grid, world.outsider_deputy):
+            assert not Delivery.objects.visible_to(user).exists()
+        assert list(Delivery.objects.visible_to(world.office)) == [delivery]
         client.force_login(world.deputy)
         assert client.get(self.URL).status_code == 403
         from liaison.core import roles
