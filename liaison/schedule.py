@@ -15,9 +15,11 @@ BEAT_SCHEDULE = {
     "escalation-scan": {"task": "petitions.tasks.escalate_overdue", "schedule": crontab(minute=5)},
     # Weekly digest to point heads, from Monday 08:00; later runs that week only fill gaps.
     "weekly-digest": {"task": "petitions.tasks.send_weekly_digests", "schedule": crontab(minute=20)},
-    # Push dispatches to external platforms that are not on the timeline yet (broker down, retries exhausted).
-    "push-unpushed-dispatches": {
-        "task": "petitions.tasks.queue_unpushed_dispatches",
+    # Deliveries to external platforms whose time has come: retries, and those queued while the broker was down.
+    "drain-deliveries": {"task": "petitions.tasks.drain_deliveries", "schedule": crontab()},
+    # Record deliveries for recent dispatches that have none (a process stopped right after dispatching).
+    "record-missing-deliveries": {
+        "task": "petitions.tasks.record_missing_deliveries",
         "schedule": crontab(minute="*/5"),
     },
     # Performance points for new source records (the sync inserts only what is missing).

@@ -295,3 +295,6 @@ class ExternalPlatformAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "webhook_url", "active"]
     list_filter = ["active"]
     search_fields = ["name", "slug"]
+
+
+from . import admin_deliveries  # noqa: E402, F401 — registers the deliveries admin

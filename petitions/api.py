@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from liaison.core.api import ScopedViewSetMixin, StrictJSONParser, errors, request_object, serializer_for_form
-from liaison.core.webhooks import verify
+from liaison.core.webhooks import verify, verify_standard
 from points.models import LiaisonPoint
 
 from .access import access_petition, access_petition_by_token
@@ -314,14 +314,20 @@ class PetitionStepView(APIView):
 
 
 class CallbackIn(serializers.Serializer):
-    callback_id = serializers.CharField(max_length=64)
+    callback_id = serializers.CharField(
+        max_length=64, required=False, help_text="Unique per callback; defaults to the webhook-id header."
+    )
     number = serializers.CharField(max_length=40)
     action = serializers.ChoiceField(choices=["sign", "reply", "return"])
     text = serializers.CharField(required=False, allow_blank=True, max_length=5000)
 
 
 class PlatformCallbackView(APIView):
-    """A platform reports progress; signed with its secret over ``"<timestamp>." + body``."""
+    """A platform reports progress, signed the Standard Webhooks way with its callback secret
+    (``webhook-id``, ``webhook-timestamp``, ``webhook-signature``). The previous callback secret
+    is accepted too while it is set. Deprecated, for one release: ``X-Liaison-Timestamp`` and
+    ``X-Liaison-Signature`` (hex HMAC over ``"<timestamp>." + body``) with the legacy secret.
+    A callback id seen before is answered as the first time, changing nothing."""
 
     permission_classes = [AllowAny]
     authentication_classes = []
@@ -329,8 +335,11 @@ class PlatformCallbackView(APIView):
     @extend_schema(
         request=CallbackIn,
         parameters=[
-            OpenApiParameter("X-Liaison-Timestamp", str, OpenApiParameter.HEADER, required=True),
-            OpenApiParameter("X-Liaison-Signature", str, OpenApiParameter.HEADER, required=True),
+            OpenApiParameter("webhook-id", str, OpenApiParameter.HEADER, required=False),
+            OpenApiParameter("webhook-timestamp", str, OpenApiParameter.HEADER, required=False),
+            OpenApiParameter("webhook-signature", str, OpenApiParameter.HEADER, required=False),
+            OpenApiParameter("X-Liaison-Timestamp", str, OpenApiParameter.HEADER, required=False, deprecated=True),
+            OpenApiParameter("X-Liaison-Signature", str, OpenApiParameter.HEADER, required=False, deprecated=True),
         ],
         responses={
             200: inline_serializer(
@@ -338,16 +347,12 @@ class PlatformCallbackView(APIView):
             ),
             **errors(400, 401, 404, 409),
         },  # fmt: skip
+        description="200 also for a repeated callback id, with the first answer and `Idempotent-Replayed: true`.",
     )
     def post(self, request, slug):
         platform = get_object_or_404(ExternalPlatform, slug=slug, active=True)
         body = request.body
-        if not verify(
-            platform.secret,
-            request.headers.get("X-Liaison-Timestamp"),
-            body,
-            request.headers.get("X-Liaison-Signature"),
-        ):
+        if not self._signed(platform, request.headers, body):
             return Response({"detail": _("Bad or expired signature.")}, status=status.HTTP_401_UNAUTHORIZED)
         try:
             payload = CallbackIn(data=json.loads(body.decode() or "{}"))
@@ -355,11 +360,21 @@ class PlatformCallbackView(APIView):
             return Response({"detail": _("The body is not JSON.")}, status=status.HTTP_400_BAD_REQUEST)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
+        callback_id = data.get("callback_id") or request.headers.get("webhook-id", "")
+        if not callback_id or len(callback_id) > 64:
+            raise ValidationError({"callback_id": [_("Give a callback id of at most 64 characters.")]})
         try:
-            petition = apply_callback(
-                platform=platform, callback_id=data["callback_id"], number=data["number"], action=data["action"],
+            result, replayed = apply_callback(
+                platform=platform, callback_id=callback_id, number=data["number"], action=data["action"],
                 text=data.get("text", ""),
             )  # fmt: skip
         except CallbackRejected as exc:
             return Response({"detail": exc.message}, status=exc.status)
-        return Response({"number": petition.number, "status": petition.status})
+        return Response(result, headers={"Idempotent-Replayed": "true"} if replayed else None)
+
+    @staticmethod
+    def _signed(platform, headers, body) -> bool:
+        if "webhook-signature" in headers:
+            return verify_standard(platform.callback_secrets, body, headers)
+        legacy = headers.get("X-Liaison-Signature")
+        return bool(legacy and verify(platform.secret, headers.get("X-Liaison-Timestamp"), body, legacy))

@@ -8,6 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from deputies.models import Person, ReceptionDay, Suggestion
+from liaison.core import roles
+from liaison.core.deliveries import DeliveryStatus
+from liaison.core.webhooks import new_secret, validate_secret
 from points.models import Enterprise, LiaisonPoint, Organisation
 
 from .querysets import ByPetitionQuerySet, DepartmentQuerySet, PetitionQuerySet
@@ -15,13 +18,60 @@ from .querysets import ByPetitionQuerySet, DepartmentQuerySet, PetitionQuerySet
 
 class ExternalPlatform(models.Model):
     """A government platform that receives dispatched requests by signed webhook and moves
-    them along by signed callback (the district uses 渝快政)."""
+    them along by signed callback (the district uses 渝快政).
+
+    Each direction has its own secret (Standard Webhooks, ``whsec_…``), so either can be
+    rotated alone; during a rotation the previous secret is still sent (outbound) or accepted
+    (inbound) beside the new one. A 410 answer ends the subscription until staff renew it.
+    """
 
     name = models.CharField(_("name"), max_length=60, unique=True)
     slug = models.SlugField(_("code"), unique=True, help_text=_("Used in the callback address."))
     webhook_url = models.URLField(_("webhook address"))
-    secret = models.CharField(_("shared secret"), max_length=128, help_text=_("Signs both directions (HMAC-SHA256)."))
+    signing_secret = models.CharField(
+        _("outbound signing secret"),
+        max_length=100,
+        default=new_secret,
+        validators=[validate_secret],
+        help_text=_("Signs what the portal sends to the platform (whsec_…)."),
+    )
+    previous_signing_secret = models.CharField(
+        _("previous signing secret"),
+        max_length=100,
+        blank=True,
+        validators=[validate_secret],
+        help_text=_("Also signs outgoing messages while the platform moves to the new secret; clear it afterwards."),
+    )
+    callback_secret = models.CharField(
+        _("callback secret"),
+        max_length=100,
+        default=new_secret,
+        validators=[validate_secret],
+        help_text=_("Verifies the platform's callbacks (whsec_…)."),
+    )
+    previous_callback_secret = models.CharField(
+        _("previous callback secret"),
+        max_length=100,
+        blank=True,
+        validators=[validate_secret],
+        help_text=_("Still accepted on callbacks while the platform moves to the new secret; clear it afterwards."),
+    )
+    secret = models.CharField(
+        _("legacy shared secret"),
+        max_length=128,
+        blank=True,
+        help_text=_(
+            "Deprecated: the old X-Liaison-* signature in both directions, kept for one release. Clear it once "
+            "the platform uses the webhook-* headers."
+        ),
+    )
     active = models.BooleanField(_("active"), default=True)
+    subscription_ended_at = models.DateTimeField(
+        _("subscription ended at"),
+        null=True,
+        blank=True,
+        help_text=_("Set when the platform answered 410 Gone; clear it to send again."),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -31,13 +81,27 @@ class ExternalPlatform(models.Model):
     def __str__(self):
         return self.name
 
+    @property
+    def subscribed(self) -> bool:
+        return self.active and self.subscription_ended_at is None
+
+    @property
+    def signing_secrets(self) -> list[str]:
+        return [s for s in (self.signing_secret, self.previous_signing_secret) if s]
+
+    @property
+    def callback_secrets(self) -> list[str]:
+        return [s for s in (self.callback_secret, self.previous_callback_secret) if s]
+
 
 class PlatformCallback(models.Model):
-    """Callbacks already applied, so a replayed one changes nothing."""
+    """Callbacks already applied, with the answer given, so a repeated one changes nothing and
+    is answered as the first was."""
 
     platform = models.ForeignKey(ExternalPlatform, models.CASCADE, related_name="callbacks")
     callback_id = models.CharField(max_length=64)
     received_at = models.DateTimeField(auto_now_add=True)
+    result = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["platform", "callback_id"], name="callback_once")]
@@ -390,3 +454,72 @@ class Attachment(models.Model):
     @property
     def extension(self) -> str:
         return ".pdf" if self.kind == self.Kind.PDF else ".jpg"
+
+
+def new_message_id() -> str:
+    return f"msg_{uuid.uuid4().hex}"
+
+
+def is_office_staff(user) -> bool:
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and (user.is_superuser or user.groups.filter(name=roles.OFFICE_STAFF).exists())
+    )
+
+
+class DeliveryQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Deliveries of the requests ``user`` may see, for office staff (and superusers) only:
+        what goes to platforms is the office's business, not the deputies' or handlers'."""
+        if not is_office_staff(user):
+            return self.none()
+        return self.filter(petition__in=Petition.objects.visible_to(user))
+
+
+class Delivery(models.Model):
+    """One outbound message to one platform (a dispatch, or a later event it subscribes to),
+    recorded before anything is sent. The drain claims due rows one at a time, so exactly one
+    sender works on a row; ``message_id`` is sent as ``webhook-id`` on every attempt, so a
+    receiver drops repeats. Success writes the request's "sent" timeline entry, once."""
+
+    Status = DeliveryStatus
+
+    platform = models.ForeignKey(
+        ExternalPlatform, models.PROTECT, related_name="deliveries", verbose_name=_("external platform")
+    )
+    petition = models.ForeignKey(Petition, models.CASCADE, related_name="deliveries", verbose_name=_("request"))
+    # What the message is about: the dispatch event, for petition.dispatched.
+    event = models.ForeignKey(PetitionEvent, models.CASCADE, related_name="deliveries", null=True, blank=True)
+    key = models.CharField(_("key"), max_length=100, editable=False)
+    message_id = models.CharField(_("message id"), max_length=40, default=new_message_id, editable=False)
+    type = models.CharField(_("event type"), max_length=40)
+    payload = models.JSONField(_("payload"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"))
+    last_status_code = models.PositiveSmallIntegerField(_("last answer"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    manual_retries = models.PositiveSmallIntegerField(_("retried by staff"), default=0)
+    timeline_entry = models.OneToOneField(
+        PetitionEvent, models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+
+    objects = DeliveryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "key"], name="delivery_once"),
+            models.UniqueConstraint(fields=["message_id"], name="delivery_message_id"),
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="delivery_due")]
+        verbose_name = _("delivery to a platform")
+        verbose_name_plural = _("deliveries to platforms")
+
+    def __str__(self):
+        return f"{self.type} → {self.platform_id} ({self.message_id})"

@@ -19,6 +19,7 @@ from deputies.models import Person, Station
 from liaison.core.notifications import notify_bulk, ref, user_channels
 from liaison.core.workdays import add_workdays
 
+from . import platforms
 from .forms import (
     AddInfoForm,
     ConfirmForm,
@@ -40,7 +41,6 @@ from .models import (
     Satisfaction,
     Status,
 )
-from .platforms import queue_push
 from .uploads import CleanUpload
 from .workflow import ENTERPRISE, ENTERPRISE_ACTOR, HANDLE, STEPS, TRIAGE, PublicActor, SystemActor, actor_rights, step
 
@@ -300,9 +300,9 @@ def petition_dispatch(*, petition, actor, department: Department, due: dt.date |
         reply_due=reply_due,
         due_date=sign_due,
     )
-    if department.platform_id and department.platform.active:
+    if department.platform_id and department.platform.subscribed:
         event_id = petition.events.filter(action=PetitionEvent.Action.DISPATCH).latest("created_at", "id").pk
-        transaction.on_commit(lambda: queue_push(event_id))
+        transaction.on_commit(lambda: platforms.record_dispatch(event_id), robust=True)  # else the scan records it
     return petition
 
 

@@ -1,7 +1,5 @@
 from celery import shared_task
 
-from liaison.core.webhooks import WebhookError
-
 from . import escalation, platforms
 
 
@@ -17,23 +15,18 @@ def send_weekly_digests() -> int:
     return escalation.weekly_digest_scan()
 
 
-@shared_task(
-    acks_late=True,
-    ignore_result=True,
-    autoretry_for=(WebhookError,),
-    retry_backoff=30,
-    retry_backoff_max=3600,
-    max_retries=10,
-)
-def push_to_platform(event_id: int) -> bool:
-    """Send one dispatch to its external platform; retried with backoff while it fails."""
-    return platforms.push_dispatch(event_id)
+@shared_task(acks_late=True, ignore_result=True)
+def drain_deliveries() -> int:
+    """Send the deliveries to external platforms that are due (new ones, retries), each by one
+    sender at a time; queued after every dispatch and run every minute. Any number may run at
+    once; a run stops within its budget, well inside the task time limit."""
+    return platforms.drain()
 
 
 @shared_task(acks_late=True, ignore_result=True)
-def queue_unpushed_dispatches() -> int:
-    """Queue again every recent dispatch whose push is not on the timeline yet."""
-    ids = list(platforms.unpushed_dispatches())
-    for event_id in ids:
-        platforms.queue_push(event_id)
-    return len(ids)
+def record_missing_deliveries() -> int:
+    """Record the deliveries of recent dispatches that have none (a process stopped between the
+    dispatch and its recording), then drain. Re-runnable: nothing is recorded twice."""
+    recorded = platforms.record_missing()
+    platforms.drain()
+    return recorded

@@ -1,11 +1,7 @@
 """The public contract of /api/v1/: literal URLs, scope per role, the same rules as the web."""
 
 import io
-import json
-import threading
-import time
 import uuid
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from django.core.management import call_command
@@ -14,9 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from PIL import Image
 from rest_framework.test import APIClient
 
-from liaison.core.webhooks import sign, verify
 from petitions import services
-from petitions.models import ExternalPlatform, Petition, PetitionEvent, Status
+from petitions.models import Petition
 
 from .factories import PetitionFactory
 
@@ -212,117 +207,7 @@ def test_docs_are_served_without_a_cdn(client):
     assert "/static/drf_spectacular_sidecar/" in page and "cdn" not in page.lower()
 
 
-# External platform -------------------------------------------------------------------------
-
-
-class Receiver(BaseHTTPRequestHandler):
-    answers: list[int] = []
-    received: list[tuple[dict, bytes]] = []
-
-    def do_POST(self):  # noqa: N802
-        payload = self.rfile.read(int(self.headers["Content-Length"]))
-        Receiver.received.append((dict(self.headers), payload))
-        self.send_response(Receiver.answers.pop(0) if Receiver.answers else 200)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def receiver():
-    Receiver.answers, Receiver.received = [], []
-    server = HTTPServer(("127.0.0.1", 0), Receiver)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/hook", Receiver
-    server.shutdown()
-
-
-@pytest.fixture
-def platform(world, receiver):
-    url, _ = receiver
-    platform = ExternalPlatform.objects.create(name="渝快政", slug="ykz", webhook_url=url, secret="s3cret-shared")
-    world.department.platform = platform
-    world.department.save()
-    return platform
-
-
-@pytest.mark.django_db
-class TestPlatform:
-    def dispatch(self, world, petition, django_capture_on_commit_callbacks):
-        services.petition_accept(petition=petition, actor=world.deputy)
-        with django_capture_on_commit_callbacks(execute=True):
-            return services.petition_dispatch(petition=petition, actor=world.deputy, department=world.department)
-
-    def test_dispatch_reaches_a_real_receiver_signed(
-        self, world, petition, platform, receiver, django_capture_on_commit_callbacks
-    ):
-        self.dispatch(world, petition, django_capture_on_commit_callbacks)
-        _, handler = receiver
-        headers, payload = handler.received[0]
-        assert verify("s3cret-shared", headers["X-Liaison-Timestamp"], payload, headers["X-Liaison-Signature"])
-        assert json.loads(payload)["number"] == petition.number
-        assert PetitionEvent.objects.filter(petition=petition, action="push").count() == 1
-
-    def test_a_failing_receiver_is_retried(
-        self, world, petition, platform, receiver, django_capture_on_commit_callbacks
-    ):
-        _, handler = receiver
-        handler.answers = [500, 503]
-        self.dispatch(world, petition, django_capture_on_commit_callbacks)
-        assert len(handler.received) == 3
-        assert PetitionEvent.objects.filter(petition=petition, action="push").count() == 1
-
-    def test_rescan_queues_what_was_never_pushed(self, world, petition, platform, receiver):
-        from petitions.platforms import unpushed_dispatches
-        from petitions.tasks import queue_unpushed_dispatches
-
-        services.petition_accept(petition=petition, actor=world.deputy)
-        services.petition_dispatch(
-            petition=petition, actor=world.deputy, department=world.department
-        )  # no commit hooks
-        assert len(list(unpushed_dispatches())) == 1
-        queue_unpushed_dispatches()
-        assert list(unpushed_dispatches()) == []
-
-    def signed(self, api, platform, payload, *, stamp=None, secret=None):
-        raw = json.dumps(payload).encode()
-        stamp = stamp or int(time.time())
-        return api.generic(
-            "POST", f"/api/v1/platforms/{platform.slug}/callback/", raw, content_type="application/json",
-            HTTP_X_LIAISON_TIMESTAMP=str(stamp), HTTP_X_LIAISON_SIGNATURE=sign(secret or platform.secret, stamp, raw),
-        )  # fmt: skip
-
-    def test_callback_moves_the_request_through_the_workflow(
-        self, api, world, petition, platform, django_capture_on_commit_callbacks
-    ):
-        self.dispatch(world, petition, django_capture_on_commit_callbacks)
-        assert (
-            self.signed(api, platform, {"callback_id": "c1", "number": petition.number, "action": "sign"}).status_code
-            == 200
-        )
-        reply = {"callback_id": "c2", "number": petition.number, "action": "reply", "text": "已办结"}
-        assert self.signed(api, platform, reply).json()["status"] == Status.RESOLVED
-        assert petition.events.filter(action="reply", actor_label="渝快政").exists()
-
-    def test_forged_replayed_and_stale_callbacks_change_nothing(
-        self, api, world, petition, platform, django_capture_on_commit_callbacks
-    ):
-        self.dispatch(world, petition, django_capture_on_commit_callbacks)
-        sign_it = {"callback_id": "c1", "number": petition.number, "action": "sign"}
-        assert self.signed(api, platform, sign_it, secret="guess").status_code == 401
-        assert self.signed(api, platform, sign_it, stamp=int(time.time()) - 3600).status_code == 401
-        petition.refresh_from_db()
-        assert petition.status == Status.DISPATCHED
-        assert self.signed(api, platform, sign_it).status_code == 200
-        events = petition.events.count()
-        assert self.signed(api, platform, sign_it).status_code == 409
-        assert petition.events.count() == events
-
-    def test_callback_for_a_request_not_on_the_platform_is_404(self, api, world, petition, platform):
-        payload = {"callback_id": "x", "number": petition.number, "action": "sign"}
-        assert self.signed(api, platform, payload).status_code == 404
+# External platforms: deliveries and callbacks are tested in tests/test_deliveries.py.
 
 
 @pytest.mark.django_db

@@ -378,3 +378,22 @@ MIDDLEWARE.insert(
     "liaison.core.bodylimit.RequestBodyLimitMiddleware",
 )
 DATA_UPLOAD_MAX_NUMBER_FILES = 20  # a form takes at most 4; Django allows 100
+
+# Deliveries to external platforms (petitions.platforms, liaison.core.deliveries) -----------------
+# One attempt may take this long in all (connect, headers and body); attempts before a delivery is
+# marked failed (backoff 30 s doubling to 6 h: 15 attempts span about two days); how long one
+# drain task sends before it leaves the rest to the next run.
+DELIVERY_DEADLINE_SECONDS = env_int("DELIVERY_DEADLINE_SECONDS", 15, minimum=1)
+DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 15, minimum=1)
+DELIVERY_DRAIN_SECONDS = env_int("DELIVERY_DRAIN_SECONDS", 120, minimum=1)
+# Every task: a soft limit raises inside the task (it can clean up), the hard limit replaces the
+# worker process. No task may hold a worker for ever; the drain stops itself well before these.
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240, minimum=1)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300, minimum=2)
+# The events platforms receive, documented as webhooks: an OpenAPI 3.1 feature.
+SPECTACULAR_SETTINGS["OAS_VERSION"] = "3.1.0"
+SPECTACULAR_SETTINGS["WEBHOOKS"] = ["petitions.platforms.petition_dispatched_webhook"]
+if DELIVERY_DRAIN_SECONDS + DELIVERY_DEADLINE_SECONDS >= CELERY_TASK_SOFT_TIME_LIMIT:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("DELIVERY_DRAIN_SECONDS + DELIVERY_DEADLINE_SECONDS must stay below the soft time limit")

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('petitions', '0009_open_requests_by_point'),
+        ('petitions', '0010_delivery_outbound'),
     ]
 
     operations = [
