@@ -97,3 +97,12 @@ class TestRecoverLink:
         settings.OTP_PER_CLIENT = 2
         codes = [ask(Client(), f"BYD-2099-{n:05d}", f"1370000{n:04d}").status_code for n in range(3)]
         assert codes == [302, 302, 429]
+
+
+@pytest.mark.django_db
+def test_the_point_page_and_the_tracking_page_lead_to_it(client, world):
+    from .factories import PetitionFactory
+
+    petition = PetitionFactory(point=world.point)
+    for url in (f"/p/{world.point.code}/", petition.get_tracking_url()):
+        assert 'href="/track/"' in client.get(url).content.decode(), url
