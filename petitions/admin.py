@@ -20,7 +20,7 @@ from liaison.core.admin_base import ReadOnlyAdminMixin
 from points.admin_scope import ScopedAdmin
 from points.models import LiaisonPoint
 
-from . import services
+from . import desk, services
 from .access import access_petition
 from .actions import STEPS, allowed_steps
 from .forms import RequestFieldsMixin, linked_enterprises
@@ -65,6 +65,22 @@ class OverdueFilter(admin.SimpleListFilter):
             return queryset.overdue(today)
         if self.value() == "today":
             return queryset.open().filter(due_date=today)
+        return queryset
+
+
+class WaitingFilter(admin.SimpleListFilter):
+    """我的待办: the same conditions as the counts on the work desk's home page."""
+
+    title = _("waiting")
+    parameter_name = "waiting"
+
+    def lookups(self, request, model_admin):
+        rights = desk.rights_of(request.user)
+        return [(w.key, w.label) for w in desk.WAITING if w.rights & rights]
+
+    def queryset(self, request, queryset):
+        if self.value() in desk.LABELS:
+            return queryset.filter(desk.condition(self.value(), timezone.localdate()))
         return queryset
 
 
@@ -149,8 +165,13 @@ class StaffPetitionAddForm(RequestFieldsMixin, forms.ModelForm):
 
 @admin.register(Petition)
 class PetitionAdmin(ScopedAdmin):
-    list_display = ["number", "title", "point", "category", "status_badge", "age", "due", "department", "phone"]
-    list_filter = ["status", OverdueFilter, UnassignedFilter, "category", "channel", PointFilter, "department"]
+    list_display = [
+        "number", "title", "point", "category", "status_badge", "age", "due", "level", "department", "phone",
+    ]  # fmt: skip
+    list_filter = [
+        WaitingFilter, "status", OverdueFilter, UnassignedFilter, "escalation_level", "category", "channel",
+        PointFilter, "department",
+    ]  # fmt: skip
     search_fields = ["number", "title", "enterprise_name"]
     list_select_related = ["point", "department"]
     list_per_page = 50
@@ -215,6 +236,10 @@ class PetitionAdmin(ScopedAdmin):
         if obj.is_open and obj.due_date < timezone.localdate():
             return format_html('<strong class="overdue">{} {}</strong>', obj.due_date, gettext("overdue"))
         return obj.due_date
+
+    @admin.display(description=_("escalation"), ordering="escalation_level")
+    def level(self, obj):
+        return obj.escalation_level or "—"
 
     @admin.display(description=_("mobile number"))
     def phone(self, obj):
