@@ -24,7 +24,7 @@ from . import desk, services
 from .access import access_petition
 from .actions import STEPS, allowed_steps
 from .forms import RequestFieldsMixin, linked_enterprises
-from .models import Attachment, Channel, Department, ExternalPlatform, Petition, PetitionEvent, Status
+from .models import Attachment, Channel, Department, ExternalPlatform, Petition, PetitionEvent
 from .uploads import attachment_response
 
 
@@ -282,7 +282,11 @@ class PetitionAdmin(ScopedAdmin):
                 self.message_user(request, exc.message, messages.ERROR)
             else:
                 self.message_user(request, gettext("%(action)s: done.") % {"action": step.label})
-            return redirect(reverse("admin:petitions_petition_change", args=[petition.pk]))
+            # Back to the request if the actor may still see it (a handler who returned it may
+            # not): else to the list, where the message is shown, never to a "not found" page.
+            if Petition.objects.visible_to(request.user).filter(pk=petition.pk).exists():
+                return redirect(reverse("admin:petitions_petition_change", args=[petition.pk]))
+            return redirect(reverse("admin:petitions_petition_changelist"))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -302,17 +306,22 @@ class PetitionAdmin(ScopedAdmin):
 
     @admin.action(description=_("Accept the selected requests"))
     def accept_selected(self, request, queryset):
-        done = refused = 0
-        for petition in queryset.filter(status=Status.SUBMITTED):
+        done, refused = 0, []
+        for petition in queryset:
             try:
                 services.petition_accept(petition=petition, actor=request.user)
                 done += 1
             except services.TransitionRefused:
-                refused += 1
-        self.message_user(
-            request,
-            gettext("Accepted %(done)d; %(refused)d could not be accepted.") % {"done": done, "refused": refused},
-        )
+                refused.append(petition.number)
+        if done:
+            self.message_user(request, gettext("Accepted %(done)d requests.") % {"done": done})
+        if refused:
+            self.message_user(
+                request,
+                gettext("Not accepted (no longer waiting for acceptance, or not yours to accept): %(numbers)s")
+                % {"numbers": "、".join(refused)},
+                messages.WARNING,
+            )
 
 
 @admin.register(ExternalPlatform)

@@ -68,10 +68,19 @@ class TestQr:
         url = decode_qr(client.get(f"/p/{point.code}/qr.png").content)
         assert url.endswith(f"/s/{point.qr_token}/")
 
-    def test_rotation_from_the_admin(self, client, world):
+    def test_rotation_from_the_admin_asks_first(self, client, world):
         client.force_login(world.office)
         old = world.point.qr_token
-        client.post("/admin/points/liaisonpoint/", {"action": "rotate_qr", "_selected_action": [world.point.pk]})
+        ask = client.post("/admin/points/liaisonpoint/", {"action": "rotate_qr", "_selected_action": [world.point.pk]})
+        assert (
+            ask.status_code == 200 and "确定更换" in ask.content.decode() and world.point.name in ask.content.decode()
+        )
+        world.point.refresh_from_db()
+        assert world.point.qr_token == old  # nothing replaced until confirmed
+        client.post(
+            "/admin/points/liaisonpoint/",
+            {"action": "rotate_qr", "_selected_action": [world.point.pk], "confirm": "yes"},
+        )
         world.point.refresh_from_db()
         assert world.point.qr_token != old
 
