@@ -144,3 +144,12 @@ class TestPublicPages:
     def test_unknown_point_is_a_friendly_404(self, client, world):
         response = client.get("/p/nope/")
         assert response.status_code == 404 and "页面不存在" in response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/s/no-such-code/", "/track/BYD-2026-00001/not-the-secret/", "/p/nope/"])
+def test_unknown_codes_and_links_are_friendly_even_in_the_demo(client, world, settings, path):
+    settings.DEBUG = True  # as under make run
+    response = client.get(path)
+    body = response.content.decode()
+    assert response.status_code == 404 and "页面不存在" in body and "URLconf" not in body

@@ -106,6 +106,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "liaison.core.middleware.FriendlyNotFoundMiddleware",
 ]
 ROOT_URLCONF = "liaison.urls"
 WSGI_APPLICATION = "liaison.wsgi.application"
