@@ -166,12 +166,28 @@ class StaffPetitionAddForm(RequestFieldsMixin, forms.ModelForm):
 @admin.register(Petition)
 class PetitionAdmin(ScopedAdmin):
     list_display = [
-        "number", "title", "point", "category", "status_badge", "age", "due", "level", "department", "phone",
-    ]  # fmt: skip
+        "number",
+        "title",
+        "point",
+        "category",
+        "status_badge",
+        "age",
+        "due",
+        "level",
+        "department",
+        "phone",
+    ]
     list_filter = [
-        WaitingFilter, "status", OverdueFilter, UnassignedFilter, "escalation_level", "category", "channel",
-        PointFilter, "department",
-    ]  # fmt: skip
+        WaitingFilter,
+        "status",
+        OverdueFilter,
+        UnassignedFilter,
+        "escalation_level",
+        "category",
+        "channel",
+        PointFilter,
+        "department",
+    ]
     search_fields = ["number", "title", "enterprise_name"]
     list_select_related = ["point", "department"]
     list_per_page = 50
@@ -181,11 +197,32 @@ class PetitionAdmin(ScopedAdmin):
     actions = ["accept_selected"]
     change_form_template = "admin/petitions/petition/change_form.html"
     readonly_fields = [
-        "number", "point", "channel", "enterprise", "enterprise_name", "contact_name",
-        "category", "title", "content", "status", "deputy", "department", "reception_day", "merged_into",
-        "submitted_at", "accepted_at", "dispatched_at", "reply_due", "due_date", "resolved_at", "closed_at",
-        "resolution", "satisfaction", "reopen_count", "escalation_level",
-    ]  # fmt: skip
+        "number",
+        "point",
+        "channel",
+        "enterprise",
+        "enterprise_name",
+        "contact_name",
+        "category",
+        "title",
+        "content",
+        "status",
+        "deputy",
+        "department",
+        "reception_day",
+        "merged_into",
+        "submitted_at",
+        "accepted_at",
+        "dispatched_at",
+        "reply_due",
+        "due_date",
+        "resolved_at",
+        "closed_at",
+        "resolution",
+        "satisfaction",
+        "reopen_count",
+        "escalation_level",
+    ]
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:

@@ -109,9 +109,17 @@ class TestTriage:
         client.force_login(world.grid)
         response = client.post(
             "/admin/petitions/petition/add/",
-            {"point": world.other_point.pk, "channel": "visit", "enterprise_name": "某企业", "contact_name": "王五",
-             "contact_phone": "13900001111", "category": "labour", "title": "招工难", "content": "缺工人。"},
-        )  # fmt: skip
+            {
+                "point": world.other_point.pk,
+                "channel": "visit",
+                "enterprise_name": "某企业",
+                "contact_name": "王五",
+                "contact_phone": "13900001111",
+                "category": "labour",
+                "title": "招工难",
+                "content": "缺工人。",
+            },
+        )
         assert response.status_code == 200
         assert Petition.objects.count() == 0
 
