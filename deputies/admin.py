@@ -1,16 +1,18 @@
 import uuid
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.files.base import ContentFile
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from liaison.core.admin_steps import StepsAdminMixin
 from liaison.core.images import reencode_image
+from liaison.core.steps import StepRefused
 from liaison.core.text import CleanTextModelForm
 from points.admin_scope import ScopedAdmin, ScopedInline
 
 from .models import Activity, DutyAssignment, EnterpriseLink, Person, ReceptionDay, Station, Suggestion
-from .services import duty_sign_in
+from .services import RECEPTION, reception_day_sign_in
 
 
 class StationInline(ScopedInline, admin.TabularInline):
@@ -91,17 +93,24 @@ class DutyInline(ScopedInline, admin.TabularInline):
     extra = 0
     autocomplete_fields = ["person"]
     fields = ["person", "attended", "signed_in_at"]
+    # Attendance is what people signed in to on the day (the scores count it): not typed in later.
+    readonly_fields = ["attended", "signed_in_at"]
 
 
 @admin.register(ReceptionDay)
-class ReceptionDayAdmin(ScopedAdmin):
+class ReceptionDayAdmin(StepsAdminMixin, ScopedAdmin):
+    step_table = RECEPTION
     list_display = ["date", "point", "status", "roster_names", "attendance", "record_filled_at"]
     list_filter = ["status", "point"]
     date_hierarchy = "date"
     list_select_related = ["point"]
     search_fields = ["point__name", "summary", "visitors"]
-    fields = ["point", "month", "date", "status", "visitors", "summary", "record_filled_at"]
-    readonly_fields = ["record_filled_at"]
+    fields = [
+        "point", "month", "date", "status", "visitors", "summary", "enterprises", "cancel_reason", "record_filled_at",
+    ]  # fmt: skip
+    # The state and the record change only through the steps (buttons below the form).
+    readonly_fields = ["status", "visitors", "summary", "cancel_reason", "record_filled_at"]
+    autocomplete_fields = ["enterprises"]
     inlines = [DutyInline]
     actions = ["sign_in_me"]
 
@@ -120,7 +129,11 @@ class ReceptionDayAdmin(ScopedAdmin):
     @admin.action(description=_("Sign me in for the selected reception days"))
     def sign_in_me(self, request, queryset):
         signed = 0
-        for assignment in DutyAssignment.objects.filter(reception_day__in=queryset, person__user=request.user):
-            duty_sign_in(assignment=assignment)
-            signed += 1
+        for day in queryset.filter(assignments__person__user=request.user):
+            try:
+                reception_day_sign_in(day=day, actor=request.user)
+            except StepRefused as exc:
+                self.message_user(request, f"{day}: {exc.message}", messages.ERROR)
+            else:
+                signed += 1
         self.message_user(request, gettext("Signed in for %(n)d reception days.") % {"n": signed})

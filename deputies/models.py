@@ -185,9 +185,10 @@ class ReceptionDay(models.Model):
     duty roster, attendance and the record filled in afterwards."""
 
     class Status(models.TextChoices):
-        PLANNED = "planned", _("planned")
+        PLANNED = "planned", _("scheduled")
         HELD = "held", _("held")
         CANCELLED = "cancelled", _("cancelled")
+        MISSED = "missed", _("missed")
 
     point = models.ForeignKey(LiaisonPoint, models.CASCADE, related_name="reception_days", verbose_name=_("point"))
     month = models.DateField(_("month"), help_text=_("First day of the month this reception day belongs to."))
@@ -198,6 +199,10 @@ class ReceptionDay(models.Model):
     )
     visitors = models.TextField(_("who came"), blank=True)
     summary = models.TextField(_("what was raised"), blank=True)
+    enterprises = models.ManyToManyField(
+        Enterprise, blank=True, related_name="reception_days", verbose_name=_("enterprises received")
+    )
+    cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
     record_filled_at = models.DateTimeField(_("record filled in at"), null=True, blank=True, editable=False)
 
     objects = PointScopedQuerySet.as_manager()

@@ -235,6 +235,12 @@ PETITION_DISPATCH_WORKDAYS = env_int(
 )  # accepted → resolved on site or dispatched
 NUM_PROXIES = env_int("NUM_PROXIES", 0, minimum=0)  # trusted reverse proxies in front of the web processes
 RECEPTION_ROSTER_MEMBERS = env_int("RECEPTION_ROSTER_MEMBERS", 2, minimum=1)  # members on duty besides the head
+# 签到 only on the reception day itself, between these local hours (from the first, before the second).
+RECEPTION_SIGN_IN_FROM_HOUR = env_int("RECEPTION_SIGN_IN_FROM_HOUR", 7, minimum=0)
+RECEPTION_SIGN_IN_UNTIL_HOUR = env_int("RECEPTION_SIGN_IN_UNTIL_HOUR", 20, minimum=1)
+# A scheduled day with nothing recorded is marked missed once this many whole days after it have passed
+# (the head is reminded to fill in the record on the first of them).
+RECEPTION_MISSED_AFTER_DAYS = env_int("RECEPTION_MISSED_AFTER_DAYS", 1, minimum=1)
 # Escalation (督办): level 1 when overdue, 2 and 3 after this many working days overdue.
 ESCALATION_LEVEL2_WORKDAYS = env_int("ESCALATION_LEVEL2_WORKDAYS", 3, minimum=1)
 ESCALATION_LEVEL3_WORKDAYS = env_int("ESCALATION_LEVEL3_WORKDAYS", 8, minimum=2)

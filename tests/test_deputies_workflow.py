@@ -1,0 +1,210 @@
+"""Deputies' state machines: reception days (and, below, suggestions and activities) — every
+state × every step, the date rules, and the scans."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from deputies import services
+from deputies.models import DutyAssignment, ReceptionDay
+from deputies.services import RECEPTION, SCAN_ACTOR
+from liaison.core import notifications
+from liaison.core.steps import StepRefused
+
+TZ = ZoneInfo("Asia/Shanghai")
+DAY = dt.date(2026, 12, 15)  # a Tuesday: the December reception day of the world's point
+
+
+def at(y, m, d, h=9, mi=5):
+    return dt.datetime(y, m, d, h, mi, tzinfo=TZ)
+
+
+@pytest.fixture
+def day(world):
+    services.reception_days_generate(today=dt.date(2026, 12, 1), months=1)
+    return ReceptionDay.objects.get(point=world.point, month=dt.date(2026, 12, 1))
+
+
+def reach(day, state, w):
+    """Bring ``day`` to ``state`` through the services."""
+    if state == ReceptionDay.Status.HELD:
+        services.reception_day_hold(day=day, actor=w.head, summary="企业反映用工问题", now=at(2026, 12, 15, 16))
+    elif state == ReceptionDay.Status.CANCELLED:
+        services.reception_day_cancel(day=day, actor=w.head, reason="与区人代会冲突", now=at(2026, 12, 10))
+    elif state == ReceptionDay.Status.MISSED:
+        services.reception_day_miss(day=day, actor=SCAN_ACTOR, now=at(2026, 12, 17))
+    day.refresh_from_db()
+    assert day.status == state
+    return day
+
+
+# What each step needs to succeed when its state allows it: actor, input, time.
+def take(name, day, w):
+    return {
+        "sign_in": lambda: services.reception_day_sign_in(day=day, actor=w.head, now=at(2026, 12, 15, 9)),
+        "hold": lambda: services.reception_day_hold(day=day, actor=w.head, summary="纪要", now=at(2026, 12, 15, 17)),
+        "record": lambda: services.reception_day_record(
+            day=day, actor=w.head, summary="补充纪要", now=at(2026, 12, 16)
+        ),
+        "cancel": lambda: services.reception_day_cancel(day=day, actor=w.head, reason="暴雨停工", now=at(2026, 12, 14)),
+        "miss": lambda: services.reception_day_miss(day=day, actor=SCAN_ACTOR, now=at(2026, 12, 17)),
+    }[name]()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("state", ReceptionDay.Status.values)
+@pytest.mark.parametrize("name", ["sign_in", "hold", "record", "cancel", "miss"])
+def test_every_state_and_every_step(world, day, state, name):
+    day = reach(day, state, world)
+    step = RECEPTION.steps[name]
+    if state in step.sources:
+        take(name, day, world)
+        day.refresh_from_db()
+        assert day.status == (step.target or state)
+    else:
+        with pytest.raises(StepRefused):
+            take(name, day, world)
+        day.refresh_from_db()
+        assert day.status == state
+
+
+def test_every_step_is_in_the_table():
+    assert list(RECEPTION.steps) == ["sign_in", "hold", "record", "cancel", "miss"]
+
+
+@pytest.mark.django_db
+class TestReceptionDayRules:
+    def test_not_held_before_the_day(self, world, day):
+        with pytest.raises(StepRefused, match="2026-12-15"):
+            services.reception_day_hold(day=day, actor=world.head, summary="纪要", now=at(2026, 12, 14, 23, 59))
+        day.refresh_from_db()
+        assert day.status == ReceptionDay.Status.PLANNED and not day.summary
+
+    def test_held_needs_a_record_and_cancelling_a_reason(self, world, day):
+        with pytest.raises(StepRefused):
+            services.reception_day_hold(day=day, actor=world.head, summary="  ", now=at(2026, 12, 15, 17))
+        with pytest.raises(StepRefused):
+            services.reception_day_cancel(day=day, actor=world.head, reason=" ", now=at(2026, 12, 10))
+
+    def test_someone_of_another_point_may_not(self, world, day):
+        with pytest.raises(StepRefused):
+            services.reception_day_hold(day=day, actor=world.outsider_deputy, summary="纪要", now=at(2026, 12, 15, 17))
+        with pytest.raises(StepRefused):  # people are not the scan
+            services.reception_day_miss(day=day, actor=world.head, now=at(2026, 12, 17))
+
+    @pytest.mark.parametrize(
+        "when",
+        [at(2026, 12, 14, 10), at(2027, 1, 15, 10), at(2026, 12, 16, 9), at(2026, 12, 15, 6, 59), at(2026, 12, 15, 20)],
+    )
+    def test_sign_in_only_on_the_day_within_the_hours(self, world, day, when):
+        with pytest.raises(StepRefused):
+            services.reception_day_sign_in(day=day, actor=world.head, now=when)
+        assert not DutyAssignment.objects.filter(reception_day=day, signed_in_at__isnull=False).exists()
+
+    def test_sign_in_keeps_the_first_time(self, world, day):
+        services.reception_day_sign_in(day=day, actor=world.head, now=at(2026, 12, 15, 8, 50))
+        assignment = services.reception_day_sign_in(day=day, actor=world.head, now=at(2026, 12, 15, 9, 30))
+        assert assignment.attended and assignment.signed_in_at == at(2026, 12, 15, 8, 50)
+
+    def test_someone_not_on_the_roster_cannot_sign_in(self, world, day):
+        day.assignments.filter(person__user=world.deputy).delete()
+        with pytest.raises(StepRefused):
+            services.reception_day_sign_in(day=day, actor=world.deputy, now=at(2026, 12, 15, 9))
+
+
+@pytest.mark.django_db
+class TestGeneration:
+    def test_the_current_month_is_generated_even_when_its_day_has_passed(self, world):
+        created = services.reception_days_generate(today=dt.date(2026, 11, 20), months=3)
+        dates = sorted(ReceptionDay.objects.filter(point=world.point).values_list("date", flat=True))
+        assert dates == [dt.date(2026, 11, 16), dt.date(2026, 12, 15), dt.date(2027, 1, 15)]
+        assert created == 6
+        assert services.reception_days_generate(today=dt.date(2026, 11, 20), months=3) == 0
+
+
+@pytest.mark.django_db
+class TestMissedScan:
+    def test_missed_after_the_grace_day_once(self, world, day):
+        assert services.reception_days_missed_scan(now=at(2026, 12, 16, 23)) == 0  # the record can still come
+        assert services.reception_days_missed_scan(now=at(2026, 12, 17, 1)) == 2  # both points' days
+        assert services.reception_days_missed_scan(now=at(2026, 12, 17, 2)) == 0
+        day.refresh_from_db()
+        assert day.status == ReceptionDay.Status.MISSED
+
+    def test_a_day_someone_signed_in_to_or_held_is_not_missed(self, world, day):
+        services.reception_day_sign_in(day=day, actor=world.head, now=at(2026, 12, 15, 9))
+        other = ReceptionDay.objects.exclude(pk=day.pk).get()
+        services.reception_days_missed_scan(now=at(2026, 12, 20))
+        day.refresh_from_db()
+        other.refresh_from_db()
+        assert day.status == ReceptionDay.Status.PLANNED
+        assert other.status == ReceptionDay.Status.MISSED
+
+    def test_one_bad_row_does_not_stop_the_others(self, world, day, monkeypatch):
+        real = services.process_one_missed
+        other = ReceptionDay.objects.exclude(pk=day.pk).get()
+
+        def broken(pk, *, now):
+            if pk == day.pk:
+                raise RuntimeError("bad row")
+            return real(pk, now=now)
+
+        monkeypatch.setattr(services, "process_one_missed", broken)
+        assert services.reception_days_missed_scan(now=at(2026, 12, 20)) == 1
+        other.refresh_from_db()
+        assert other.status == ReceptionDay.Status.MISSED
+
+
+@pytest.mark.django_db
+class TestReminderDays:
+    def test_a_late_reminder_says_the_days_really_left(self, world, day):
+        from liaison.core.models import Notification
+
+        # The 3-day occasion was due on the 12th at 09:00; the worker only runs on the 13th.
+        services.reception_reminders_scan(now=at(2026, 12, 13, 8, 0))
+        rows = Notification.objects.filter(key__contains=f"reception:{day.pk}:")
+        assert rows.exists() and {r.context["days_before"] for r in rows} == {2}
+        subject, _text, _html = notifications.render(rows.filter(channel="in_app").first())
+        assert "2" in subject and "3" not in subject, subject
+
+    def test_one_bad_day_does_not_stop_the_reminders_of_the_others(self, world, day, monkeypatch):
+        from liaison.core.models import Notification
+
+        real = services.process_one_reminder
+
+        def broken(pk, *, now):
+            if pk == day.pk:
+                raise RuntimeError("bad row")
+            return real(pk, now=now)
+
+        monkeypatch.setattr(services, "process_one_reminder", broken)
+        assert services.reception_reminders_scan(now=at(2026, 12, 14)) == 1
+        assert not Notification.objects.filter(key__contains=f"reception:{day.pk}:").exists()
+        assert Notification.objects.filter(key__startswith="reception:").exists()
+
+    def test_no_reminders_for_a_cancelled_day(self, world, day):
+        from liaison.core.models import Notification
+
+        reach(day, ReceptionDay.Status.CANCELLED, world)
+        services.reception_reminders_scan(now=at(2026, 12, 14))
+        assert not Notification.objects.filter(key__contains=f"reception:{day.pk}:").exists()
+
+
+@pytest.mark.django_db
+class TestAdminSteps:
+    def test_the_head_cancels_with_a_reason_through_the_admin(self, client, world, day):
+        client.force_login(world.head)
+        page = client.get(f"/admin/deputies/receptionday/{day.pk}/change/")
+        assert 'data-action="cancel"' in page.content.decode() and 'data-action="miss"' not in page.content.decode()
+        url = f"/admin/deputies/receptionday/{day.pk}/do/cancel/"
+        assert client.post(url, {"reason": ""}).status_code == 400
+        assert client.post(url, {"reason": "与区人代会冲突"}).status_code == 302
+        day.refresh_from_db()
+        assert day.status == ReceptionDay.Status.CANCELLED and day.cancel_reason == "与区人代会冲突"
+
+    def test_a_day_of_another_point_is_a_404(self, client, world, day):
+        client.force_login(world.outsider_deputy)
+        assert client.post(f"/admin/deputies/receptionday/{day.pk}/do/cancel/", {"reason": "x"}).status_code == 404
+        day.refresh_from_db()
+        assert day.status == ReceptionDay.Status.PLANNED
