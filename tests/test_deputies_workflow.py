@@ -8,7 +8,7 @@ import pytest
 
 from deputies import services
 from deputies.models import DutyAssignment, ReceptionDay
-from deputies.services import RECEPTION, SCAN_ACTOR
+from deputies.services import RECEPTION, SCAN_ACTOR, reception
 from liaison.core import notifications
 from liaison.core.steps import StepRefused
 
@@ -150,7 +150,7 @@ class TestMissedScan:
                 raise RuntimeError("bad row")
             return real(pk, now=now)
 
-        monkeypatch.setattr(services, "process_one_missed", broken)
+        monkeypatch.setattr(reception, "process_one_missed", broken)
         assert services.reception_days_missed_scan(now=at(2026, 12, 20)) == 1
         other.refresh_from_db()
         assert other.status == ReceptionDay.Status.MISSED
@@ -178,7 +178,7 @@ class TestReminderDays:
                 raise RuntimeError("bad row")
             return real(pk, now=now)
 
-        monkeypatch.setattr(services, "process_one_reminder", broken)
+        monkeypatch.setattr(reception, "process_one_reminder", broken)
         assert services.reception_reminders_scan(now=at(2026, 12, 14)) == 1
         assert not Notification.objects.filter(key__contains=f"reception:{day.pk}:").exists()
         assert Notification.objects.filter(key__startswith="reception:").exists()

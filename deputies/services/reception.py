@@ -5,7 +5,6 @@ days runs it once and catches up without sending anything twice.
 """
 
 import datetime as dt
-import logging
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -15,34 +14,22 @@ from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
 from liaison.core.notifications import notify, notify_user
-from liaison.core.steps import StepRefused, StepTable, SystemActor
+from liaison.core.steps import StepRefused, StepTable
 from points.models import LiaisonPoint
 from points.selectors import reception_date_in_month
 
-from .forms import ReasonForm, RecordForm
-from .models import DutyAssignment, Person, ReceptionDay, Station
+from ..forms import ReasonForm, RecordForm
+from ..models import DutyAssignment, Person, ReceptionDay, Station
+from .common import POINT, SCAN_ACTOR, SYSTEM, drain, point_rights, save_changed
 
-log = logging.getLogger(__name__)
-
-POINT = "point"  # staff of the point who may change its reception days (head, office)
 ON_DUTY = "on_duty"  # a person on the day's roster, signing in for themselves
-SYSTEM = "system"  # the scheduled scans
-SCAN_ACTOR = SystemActor("reception scan", {SYSTEM})
 
 
 def reception_rights(actor, day: ReceptionDay) -> set[str]:
     """Rights of ``actor`` over ``day``: point staff with the change permission at a point they
     work for; the rostered person for their own sign-in; the scans' system rights."""
-    if isinstance(actor, SystemActor):
-        return set(actor.rights)
-    if not getattr(actor, "is_authenticated", False) or not actor.is_active:
-        return set()
-    rights = set()
-    if actor.has_perm("deputies.change_receptionday") and (
-        LiaisonPoint.objects.visible_to(actor).filter(pk=day.point_id).exists()
-    ):
-        rights.add(POINT)
-    if day.assignments.filter(person__user=actor).exists():
+    rights = point_rights(actor, day.point_id, "deputies.change_receptionday")
+    if getattr(actor, "is_authenticated", False) and day.assignments.filter(person__user=actor).exists():
         rights.add(ON_DUTY)
     return rights
 
@@ -105,12 +92,6 @@ def _locked(day: ReceptionDay) -> ReceptionDay:
     return ReceptionDay.objects.select_for_update().select_related("point").get(pk=day.pk)
 
 
-def _save(day: ReceptionDay, original: ReceptionDay, fields: list[str]) -> None:
-    changed = [f for f in fields if getattr(day, f) != getattr(original, f)]
-    if changed:
-        day.save(update_fields=changed)
-
-
 @RECEPTION.step("sign_in", _("Sign in"), [ReceptionDay.Status.PLANNED, ReceptionDay.Status.HELD], None, ON_DUTY)
 def reception_day_sign_in(*, day: ReceptionDay, actor, now=None) -> DutyAssignment:
     """签到: the rostered ``actor`` has arrived. Only on the day itself, within the hours set in
@@ -152,7 +133,7 @@ def reception_day_hold(*, day: ReceptionDay, actor, summary: str, visitors: str 
         day = _locked(day)
         day.status, day.summary, day.visitors = ReceptionDay.Status.HELD, summary, visitors
         day.record_filled_at = original.record_filled_at or now
-        _save(day, original, ["status", "summary", "visitors", "record_filled_at"])
+        save_changed(day, original, ["status", "summary", "visitors", "record_filled_at"])
         return day
 
 
@@ -167,7 +148,7 @@ def reception_day_record(*, day: ReceptionDay, actor, summary: str, visitors: st
             raise StepRefused(_t("Write what was raised before recording the day as held."))
         day = _locked(day)
         day.summary, day.visitors = summary, visitors
-        _save(day, original, ["summary", "visitors"])
+        save_changed(day, original, ["summary", "visitors"])
         return day
 
 
@@ -183,7 +164,7 @@ def reception_day_cancel(*, day: ReceptionDay, actor, reason: str, now=None) -> 
             raise StepRefused(_t("Give the reason for cancelling."))
         day = _locked(day)
         day.status, day.cancel_reason = ReceptionDay.Status.CANCELLED, reason
-        _save(day, original, ["status", "cancel_reason"])
+        save_changed(day, original, ["status", "cancel_reason"])
         return day
 
 
@@ -207,7 +188,7 @@ def reception_day_miss(*, day: ReceptionDay, actor, now=None) -> ReceptionDay:
             raise StepRefused(_t("This reception day is not missed: it is still open or something was recorded."))
         day = _locked(day)
         day.status = ReceptionDay.Status.MISSED
-        _save(day, original, ["status"])
+        save_changed(day, original, ["status"])
         return day
 
 
@@ -224,18 +205,6 @@ def process_one_missed(day_id: int, *, now) -> bool:
         return True
 
 
-def _drain(ids, process, *, now) -> int:
-    """Run ``process(id, now=now)`` for each id; a row that fails is logged and skipped so it
-    cannot stop the others (the next run tries it again). Returns how many did something."""
-    done = 0
-    for pk in ids:
-        try:
-            done += bool(process(pk, now=now))
-        except Exception:
-            log.exception("%s failed for row %s", process.__name__, pk)
-    return done
-
-
 def reception_days_missed_scan(*, now=None) -> int:
     """Mark missed every scheduled day past its grace with nothing recorded. Idempotent."""
     now = now or timezone.now()
@@ -245,7 +214,7 @@ def reception_days_missed_scan(*, now=None) -> int:
         .order_by("date")
         .values_list("pk", flat=True)[:500]
     )
-    return _drain(ids, process_one_missed, now=now)
+    return drain(ids, process_one_missed, now=now)
 
 
 def at_local(day: dt.date, time: dt.time) -> dt.datetime:
@@ -330,6 +299,6 @@ def reception_reminders_scan(*, now=None) -> int:
         date__gte=today - dt.timedelta(days=31),
         record_filled_at__isnull=True,
     ).values_list("pk", flat=True)
-    return _drain(list(upcoming), process_one_reminder, now=now) + _drain(
+    return drain(list(upcoming), process_one_reminder, now=now) + drain(
         list(unrecorded), process_one_record_reminder, now=now
     )
