@@ -2,6 +2,9 @@ import uuid
 
 from django.contrib import admin, messages
 from django.core.files.base import ContentFile
+from django.http import FileResponse, Http404
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -11,8 +14,8 @@ from liaison.core.steps import StepRefused
 from liaison.core.text import CleanTextModelForm
 from points.admin_scope import ScopedAdmin, ScopedInline
 
-from .models import Activity, DutyAssignment, EnterpriseLink, Person, ReceptionDay, Station, Suggestion
-from .services import RECEPTION, reception_day_sign_in
+from .models import Activity, DutyAssignment, EnterpriseLink, Person, Photo, ReceptionDay, Station, Suggestion
+from .services import ACTIVITY, RECEPTION, SUGGESTION, reception_day_sign_in
 
 
 class StationInline(ScopedInline, admin.TabularInline):
@@ -68,24 +71,109 @@ class StationAdmin(ScopedAdmin):
     autocomplete_fields = ["person", "point"]
 
 
+class PhotoInline(ScopedInline, admin.TabularInline):
+    """Photos are added through the steps (checked and re-encoded); here they are shown."""
+
+    model = Photo
+    extra = 0
+    fields = ["thumbnail", "caption", "taken_on"]
+    readonly_fields = ["thumbnail", "taken_on"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("photo"))
+    def thumbnail(self, obj):
+        return format_html('<img src="{}" alt="" style="max-height:6rem">', obj.image.url) if obj.image else "—"
+
+
 @admin.register(Activity)
-class ActivityAdmin(ScopedAdmin):
-    list_display = ["title", "kind", "point", "date"]
-    list_filter = ["kind", "point"]
-    search_fields = ["title", "summary"]
+class ActivityAdmin(StepsAdminMixin, ScopedAdmin):
+    step_table = ACTIVITY
+    list_display = ["title", "kind", "point", "date", "status"]
+    list_filter = ["status", "kind", "point"]
+    search_fields = ["title", "summary", "findings"]
     date_hierarchy = "date"
     list_select_related = ["point"]
     filter_horizontal = ["participants"]
+    fields = [
+        "point", "kind", "title", "date", "participants", "summary", "status", "attendees_list", "enterprises_list",
+        "findings", "cancel_reason",
+    ]  # fmt: skip
+    record = ["status", "attendees_list", "enterprises_list", "findings", "cancel_reason"]
+    inlines = [PhotoInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The plan is edited while planned; what happened only through the steps.
+        if obj is not None and obj.status != Activity.Status.PLANNED:
+            return [*self.record, "point", "kind", "title", "date", "participants", "summary"]
+        return self.record
+
+    @admin.display(description=_("participants who attended"))
+    def attendees_list(self, obj):
+        return "、".join(p.name for p in obj.attendees.all()) or "—"
+
+    @admin.display(description=_("enterprises visited"))
+    def enterprises_list(self, obj):
+        return "、".join(e.name for e in obj.enterprises.all()) or "—"
 
 
 @admin.register(Suggestion)
-class SuggestionAdmin(ScopedAdmin):
-    list_display = ["title", "point", "addressed_unit", "filed_on", "status"]
-    list_filter = ["status", "point"]
-    search_fields = ["title", "content", "addressed_unit"]
+class SuggestionAdmin(StepsAdminMixin, ScopedAdmin):
+    step_table = SUGGESTION
+    list_display = ["title", "point", "status", "addressed_unit", "filed_on", "handling_unit", "answered_on", "rating"]
+    list_filter = ["status", "rating", "point"]
+    search_fields = ["title", "content", "addressed_unit", "handling_unit"]
     date_hierarchy = "filed_on"
     list_select_related = ["point"]
     filter_horizontal = ["authors"]
+    # The draft is edited here; everything after it only through the steps (buttons below).
+    fields = [
+        "point", "title", "authors", "content", "status", "addressed_unit", "filed_on", "handling_unit",
+        "assigned_on", "answered_on", "response", "letter", "rating", "rated_on", "closed_on",
+    ]  # fmt: skip
+    lifecycle = [
+        "status", "addressed_unit", "filed_on", "handling_unit", "assigned_on", "answered_on", "response", "letter",
+        "rating", "rated_on", "closed_on",
+    ]  # fmt: skip
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.status != Suggestion.Status.DRAFTED:
+            return [*self.lifecycle, "point", "title", "authors", "content"]
+        return self.lifecycle
+
+    @admin.display(description=_("answer letter"))
+    def letter(self, obj):
+        if not obj.answer_letter:
+            return "—"
+        url = reverse("admin:deputies_suggestion_letter", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, gettext("Download"))
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/letter/", self.admin_site.admin_view(self.letter_view), name="deputies_suggestion_letter"),
+            *super().get_urls(),
+        ]
+
+    def letter_view(self, request, pk):
+        """The 答复函 as it was checked: a PDF always downloaded, a re-encoded photo as an image."""
+        suggestion = self.get_queryset(request).filter(pk=pk).first()
+        if suggestion is None or not suggestion.answer_letter:
+            raise Http404
+        is_pdf = suggestion.answer_letter.name.endswith(".pdf")
+        try:
+            handle = suggestion.answer_letter.open("rb")
+        except FileNotFoundError:
+            raise Http404(gettext("This file is no longer available.")) from None
+        response = FileResponse(
+            handle,
+            content_type="application/pdf" if is_pdf else "image/jpeg",
+            as_attachment=is_pdf,
+            filename=f"答复函-{suggestion.pk}.{'pdf' if is_pdf else 'jpg'}",
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        return response
 
 
 class DutyInline(ScopedInline, admin.TabularInline):
@@ -109,9 +197,8 @@ class ReceptionDayAdmin(StepsAdminMixin, ScopedAdmin):
         "point", "month", "date", "status", "visitors", "summary", "enterprises", "cancel_reason", "record_filled_at",
     ]  # fmt: skip
     # The state and the record change only through the steps (buttons below the form).
-    readonly_fields = ["status", "visitors", "summary", "cancel_reason", "record_filled_at"]
-    autocomplete_fields = ["enterprises"]
-    inlines = [DutyInline]
+    readonly_fields = ["status", "visitors", "summary", "enterprises", "cancel_reason", "record_filled_at"]
+    inlines = [DutyInline, PhotoInline]
     actions = ["sign_in_me"]
 
     def get_queryset(self, request):

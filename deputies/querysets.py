@@ -54,3 +54,10 @@ class EnterpriseLinkQuerySet(models.QuerySet):
 
 
 DutyQuerySet = PointScopedQuerySet.through("reception_day__point")
+
+
+class PhotoQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Photos of the activities and reception days of the points ``user`` works for."""
+        points = LiaisonPoint.objects.visible_to(user).values("id")
+        return self.filter(Q(activity__point__in=points) | Q(reception_day__point__in=points))

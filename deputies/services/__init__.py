@@ -1,5 +1,6 @@
 """Every write of the deputies' app, one service per step (see ``liaison.core.steps``)."""
 
+from .activities import ACTIVITY, activity_cancel, activity_hold, activity_record, activity_rights
 from .common import POINT, SCAN_ACTOR, SYSTEM
 from .reception import (
     ON_DUTY,
@@ -21,8 +22,21 @@ from .reception import (
     reception_rights,
     roster_for,
 )
+from .suggestions import (
+    AUTHOR,
+    SUGGESTION,
+    suggestion_answer,
+    suggestion_assign,
+    suggestion_close,
+    suggestion_rate,
+    suggestion_rights,
+    suggestion_submit,
+)
 
 __all__ = [
+    "ACTIVITY", "activity_cancel", "activity_hold", "activity_record", "activity_rights",
+    "AUTHOR", "SUGGESTION", "suggestion_answer", "suggestion_assign", "suggestion_close", "suggestion_rate",
+    "suggestion_rights", "suggestion_submit",
     "ON_DUTY", "POINT", "RECEPTION", "REMINDERS", "SCAN_ACTOR", "SYSTEM", "at_local", "months_from",
     "process_one_missed", "process_one_record_reminder", "process_one_reminder", "reception_day_cancel",
     "reception_day_hold", "reception_day_miss", "reception_day_record", "reception_day_sign_in",

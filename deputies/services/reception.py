@@ -19,7 +19,7 @@ from points.models import LiaisonPoint
 from points.selectors import reception_date_in_month
 
 from ..forms import ReasonForm, RecordForm
-from ..models import DutyAssignment, Person, ReceptionDay, Station
+from ..models import DutyAssignment, Person, Photo, ReceptionDay, Station
 from .common import POINT, SCAN_ACTOR, SYSTEM, drain, point_rights, save_changed
 
 ON_DUTY = "on_duty"  # a person on the day's roster, signing in for themselves
@@ -92,6 +92,14 @@ def _locked(day: ReceptionDay) -> ReceptionDay:
     return ReceptionDay.objects.select_for_update().select_related("point").get(pk=day.pk)
 
 
+def _attach(day: ReceptionDay, enterprises, photos, now) -> None:
+    if enterprises is not None:
+        day.enterprises.set(enterprises)
+    Photo.objects.bulk_create(
+        [Photo(reception_day=day, image=image, taken_on=timezone.localdate(now)) for image in photos]
+    )
+
+
 @RECEPTION.step("sign_in", _("Sign in"), [ReceptionDay.Status.PLANNED, ReceptionDay.Status.HELD], None, ON_DUTY)
 def reception_day_sign_in(*, day: ReceptionDay, actor, now=None) -> DutyAssignment:
     """签到: the rostered ``actor`` has arrived. Only on the day itself, within the hours set in
@@ -117,8 +125,11 @@ def reception_day_sign_in(*, day: ReceptionDay, actor, now=None) -> DutyAssignme
 @RECEPTION.step(
     "hold", _("Record as held"), [ReceptionDay.Status.PLANNED], ReceptionDay.Status.HELD, POINT, form=RecordForm
 )
-def reception_day_hold(*, day: ReceptionDay, actor, summary: str, visitors: str = "", now=None) -> ReceptionDay:
-    """scheduled → held, with its record (接待记录). Not before the day itself."""
+def reception_day_hold(
+    *, day: ReceptionDay, actor, summary: str, visitors: str = "", enterprises=None, photos=(), now=None
+) -> ReceptionDay:
+    """scheduled → held, with its record (接待记录): the minutes, who came, the enterprises
+    received and photos. Not before the day itself."""
     now = now or timezone.now()
     with transaction.atomic():
         original = _locked(day)
@@ -134,12 +145,15 @@ def reception_day_hold(*, day: ReceptionDay, actor, summary: str, visitors: str 
         day.status, day.summary, day.visitors = ReceptionDay.Status.HELD, summary, visitors
         day.record_filled_at = original.record_filled_at or now
         save_changed(day, original, ["status", "summary", "visitors", "record_filled_at"])
+        _attach(day, enterprises, photos, now)
         return day
 
 
 @RECEPTION.step("record", _("Amend the record"), [ReceptionDay.Status.HELD], None, POINT, form=RecordForm)
-def reception_day_record(*, day: ReceptionDay, actor, summary: str, visitors: str = "", now=None) -> ReceptionDay:
-    """Amend the record of a held day; the state does not change."""
+def reception_day_record(
+    *, day: ReceptionDay, actor, summary: str, visitors: str = "", enterprises=None, photos=(), now=None
+) -> ReceptionDay:
+    """Amend the record of a held day (photos are added to those there); the state stays."""
     now = now or timezone.now()
     with transaction.atomic():
         original = _locked(day)
@@ -149,6 +163,7 @@ def reception_day_record(*, day: ReceptionDay, actor, summary: str, visitors: st
         day = _locked(day)
         day.summary, day.visitors = summary, visitors
         save_changed(day, original, ["summary", "visitors"])
+        _attach(day, enterprises, photos, now)
         return day
 
 

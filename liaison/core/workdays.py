@@ -38,21 +38,25 @@ class WorkCalendar:
             return known
         return day.weekday() < 5
 
+    def add_workdays(self, start: dt.date, days: int) -> dt.date:
+        """The date ``days`` working days after ``start``, from this calendar's overrides (one
+        more query only if the answer lies beyond its span)."""
+        day, left, calendar = start, days, self
+        while left:
+            day += dt.timedelta(days=1)
+            if day > calendar.end:
+                calendar = WorkCalendar(day, day + dt.timedelta(days=left * 3 + 14))
+            if calendar.is_workday(day):
+                left -= 1
+        return day
+
 
 def add_workdays(start: dt.date, days: int) -> dt.date:
     """The date ``days`` working days after ``start`` (``start`` itself does not count)."""
     if days < 0:
         raise ValueError("days must not be negative")
     # Longest run of rest days in the calendar is the 8–9 day Golden Week, so 3x+14 covers it.
-    calendar = WorkCalendar(start, start + dt.timedelta(days=days * 3 + 14))
-    day, left = start, days
-    while left:
-        day += dt.timedelta(days=1)
-        if day > calendar.end:
-            calendar = WorkCalendar(day, day + dt.timedelta(days=days * 3 + 14))
-        if calendar.is_workday(day):
-            left -= 1
-    return day
+    return WorkCalendar(start, start + dt.timedelta(days=days * 3 + 14)).add_workdays(start, days)
 
 
 def is_workday(day: dt.date) -> bool:
