@@ -5,9 +5,10 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from deputies import services
-from deputies.models import DutyAssignment, ReceptionDay
+from deputies.models import Activity, DutyAssignment, ReceptionDay, Suggestion
 from deputies.services import RECEPTION, SCAN_ACTOR, reception
 from liaison.core import notifications
 from liaison.core.steps import StepRefused
@@ -208,3 +209,193 @@ class TestAdminSteps:
         assert client.post(f"/admin/deputies/receptionday/{day.pk}/do/cancel/", {"reason": "x"}).status_code == 404
         day.refresh_from_db()
         assert day.status == ReceptionDay.Status.PLANNED
+
+
+# Suggestions ---------------------------------------------------------------------------------
+
+LETTER = b"%PDF-1.4"
+
+
+def letter():
+    from django.core.files.base import ContentFile
+
+    return ContentFile(LETTER, name="letter.pdf")
+
+
+@pytest.fixture
+def suggestion(world):
+    s = Suggestion.objects.create(point=world.point, title="关于加快“充储泊配”设施建设的建议")
+    s.authors.set([world.deputy.person])
+    return s
+
+
+SUGGESTION_PATH = ["submit", "assign", "answer", "rate", "close"]
+
+
+def take_suggestion(name, s, w):
+    return {
+        "submit": lambda: services.suggestion_submit(
+            suggestion=s, actor=w.deputy, addressed_unit="市住建委", filed_on=dt.date(2026, 3, 1), now=at(2026, 3, 1)
+        ),
+        "assign": lambda: services.suggestion_assign(
+            suggestion=s, actor=w.head, handling_unit="市住建委", now=at(2026, 3, 2)
+        ),
+        "answer": lambda: services.suggestion_answer(
+            suggestion=s,
+            actor=w.head,
+            answered_on=dt.date(2026, 5, 1),
+            response="已纳入规划",
+            answer_letter=letter(),
+            now=at(2026, 5, 2),
+        ),  # fmt: skip
+        "rate": lambda: services.suggestion_rate(suggestion=s, actor=w.deputy, rating="satisfied", now=at(2026, 5, 3)),
+        "close": lambda: services.suggestion_close(suggestion=s, actor=w.head, now=at(2026, 5, 4)),
+    }[name]()
+
+
+def reach_suggestion(s, state, w):
+    order = Suggestion.Status.values
+    for name in SUGGESTION_PATH[: order.index(state)]:
+        take_suggestion(name, s, w)
+    s.refresh_from_db()
+    assert s.status == state
+    return s
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("state", Suggestion.Status.values)
+@pytest.mark.parametrize("name", SUGGESTION_PATH)
+def test_every_suggestion_state_and_every_step(world, suggestion, state, name):
+    s = reach_suggestion(suggestion, state, world)
+    step = services.SUGGESTION.steps[name]
+    if state in step.sources:
+        take_suggestion(name, s, world)
+        s.refresh_from_db()
+        assert s.status == step.target
+    else:
+        with pytest.raises(StepRefused):
+            take_suggestion(name, s, world)
+        s.refresh_from_db()
+        assert s.status == state
+
+
+@pytest.mark.django_db
+class TestSuggestionRules:
+    def test_an_answer_before_the_submission_is_refused_and_loses_nothing(self, world, suggestion):
+        s = reach_suggestion(suggestion, Suggestion.Status.ASSIGNED, world)
+        with pytest.raises(StepRefused, match="2026-03-01"):
+            services.suggestion_answer(
+                suggestion=s, actor=world.head, answered_on=dt.date(2026, 2, 28), response="答复",
+                answer_letter=letter(), now=at(2026, 5, 2),
+            )  # fmt: skip
+        s.refresh_from_db()
+        assert s.status == Suggestion.Status.ASSIGNED and not s.response and s.answered_on is None
+
+    def test_the_answer_form_wants_text_letter_and_a_date_not_before_submission(self, world, suggestion):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        s = reach_suggestion(suggestion, Suggestion.Status.ASSIGNED, world)
+        step = services.SUGGESTION.steps["answer"]
+        form = step.bind(s, {"answered_on": "2026-02-01", "response": ""}, {})
+        assert not form.is_valid()
+        assert set(form.errors) == {"answered_on", "response", "answer_letter"}
+        script = SimpleUploadedFile("a.pdf", b"%PDF-1.4\n1 0 obj<</JS (app.alert(1))>>endobj trailer<</Root 1 0 R>>")
+        form = step.bind(s, {"answered_on": "2026-04-01", "response": "答复"}, {"answer_letter": script})
+        assert not form.is_valid() and "answer_letter" in form.errors
+
+    def test_a_future_submission_date_is_refused(self, world, suggestion):
+        with pytest.raises(StepRefused):
+            services.suggestion_submit(
+                suggestion=suggestion, actor=world.deputy, addressed_unit="市住建委", filed_on=dt.date(2026, 3, 2),
+                now=at(2026, 3, 1),
+            )  # fmt: skip
+
+    def test_only_an_author_rates(self, world, suggestion):
+        s = reach_suggestion(suggestion, Suggestion.Status.ANSWERED, world)
+        with pytest.raises(StepRefused):
+            services.suggestion_rate(suggestion=s, actor=world.head, rating="satisfied")
+        with pytest.raises(StepRefused):
+            services.suggestion_submit(
+                suggestion=Suggestion.objects.create(point=world.point, title="另一条"), actor=world.outsider_deputy,
+                addressed_unit="x", filed_on=dt.date(2026, 3, 1), now=at(2026, 3, 1),
+            )  # fmt: skip
+
+
+# Activities ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def inspection(world):
+    a = Activity.objects.create(point=world.point, kind="inspection", title="集中视察", date=dt.date(2026, 4, 1))
+    a.participants.set([world.deputy.person, world.head.person])
+    return a
+
+
+def take_activity(name, a, w):
+    return {
+        "hold": lambda: services.activity_hold(
+            activity=a,
+            actor=w.head,
+            attendees=[w.head.person],
+            findings="用工紧张",
+            enterprises=[w.enterprise],
+            now=at(2026, 4, 1, 17),
+        ),  # fmt: skip
+        "record": lambda: services.activity_record(
+            activity=a, actor=w.head, attendees=[w.deputy.person], findings="补充", now=at(2026, 4, 2)
+        ),
+        "cancel": lambda: services.activity_cancel(activity=a, actor=w.head, reason="天气原因", now=at(2026, 3, 30)),
+    }[name]()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("state", Activity.Status.values)
+@pytest.mark.parametrize("name", ["hold", "record", "cancel"])
+def test_every_activity_state_and_every_step(world, inspection, state, name):
+    if state != Activity.Status.PLANNED:
+        take_activity({"held": "hold", "cancelled": "cancel"}[state], inspection, world)
+    inspection.refresh_from_db()
+    assert inspection.status == state
+    step = services.ACTIVITY.steps[name]
+    if state in step.sources:
+        take_activity(name, inspection, world)
+        inspection.refresh_from_db()
+        assert inspection.status == (step.target or state)
+    else:
+        with pytest.raises(StepRefused):
+            take_activity(name, inspection, world)
+
+
+@pytest.mark.django_db
+class TestActivityRules:
+    def test_not_held_before_its_date_nor_without_findings_or_attendees(self, world, inspection):
+        for kwargs in (
+            {"attendees": [world.head.person], "findings": "x", "now": at(2026, 3, 31, 23)},
+            {"attendees": [world.head.person], "findings": " ", "now": at(2026, 4, 1, 17)},
+            {"attendees": [], "findings": "x", "now": at(2026, 4, 1, 17)},
+        ):
+            with pytest.raises(StepRefused):
+                services.activity_hold(activity=inspection, actor=world.head, **kwargs)
+        inspection.refresh_from_db()
+        assert inspection.status == Activity.Status.PLANNED and not inspection.attendees.exists()
+
+    def test_photos_are_kept_re_encoded(self, world, inspection):
+        import io
+
+        from django.core.files.uploadedfile import SimpleUploadedFile
+        from PIL import Image
+
+        buffer = io.BytesIO()
+        Image.new("RGB", (40, 30), "red").save(buffer, "PNG")
+        step = services.ACTIVITY.steps["hold"]
+        form = step.bind(
+            inspection,
+            {"attendees": [world.head.person.pk], "findings": "企业用工紧张", "enterprises": [world.enterprise.pk]},
+            {"photos": [SimpleUploadedFile("p.png", buffer.getvalue(), "image/png")]},
+        )
+        assert form.is_valid(), form.errors
+        with time_machine.travel(at(2026, 4, 1, 17)):
+            step.perform(inspection, world.head, form.cleaned_data)
+        photo = inspection.photos.get()
+        assert photo.image.name.endswith(".jpg") and photo.taken_on == dt.date(2026, 4, 1)
+        assert list(inspection.enterprises.all()) == [world.enterprise]
