@@ -100,9 +100,17 @@ class TestDemoData:
         assert Department.objects.filter(name__in=["区发展改革委", "区教委", "区交通局", "区住房城乡建委"]).count() == 4
         assert Petition.objects.count() == 7
         assert Petition.objects.filter(status__in=["resolved", "closed"]).count() == 6
-        assert Activity.objects.filter(kind="inspection").count() == 2
+        assert Activity.objects.filter(kind="inspection", status="held").count() == 2
+        assert all(a.attendees.exists() and a.findings for a in Activity.objects.all())
+        for point in LiaisonPoint.objects.all():
+            linked = EnterpriseLink.objects.filter(person__stations__point=point).values("enterprise").distinct()
+            assert linked.count() >= 20
         assert Suggestion.objects.count() == 8
-        assert Suggestion.objects.filter(title="关于加快“充储泊配”设施建设的建议").exists()
+        charging = Suggestion.objects.get(title="关于加快“充储泊配”设施建设的建议")
+        assert charging.status == "closed" and charging.rating == "satisfied" and charging.response
+        answered = Suggestion.objects.filter(status__in=["answered", "closed"])
+        assert answered.count() == 6
+        assert all(s.response and s.answer_letter and s.answered_on >= s.filed_on for s in answered)
 
     def test_loading_twice_changes_nothing(self):
         call_command("load_demo", stdout=open(os.devnull, "w"))
