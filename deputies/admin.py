@@ -1,8 +1,10 @@
 import uuid
 
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.http import FileResponse, Http404
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext
@@ -13,9 +15,11 @@ from liaison.core.images import reencode_image
 from liaison.core.steps import StepRefused
 from liaison.core.text import CleanTextModelForm
 from points.admin_scope import ScopedAdmin, ScopedInline
+from points.models import LiaisonPoint
 
-from .models import Activity, DutyAssignment, EnterpriseLink, Person, Photo, ReceptionDay, Station, Suggestion
-from .services import ACTIVITY, RECEPTION, SUGGESTION, reception_day_sign_in
+from .models import Activity, DutyAssignment, EnterpriseLink, Person, Photo, ReceptionDay, Station, Suggestion, Visit
+from .selectors import my_enterprises, visit_coverage
+from .services import ACTIVITY, RECEPTION, SUGGESTION, reception_day_sign_in, visit_check, visit_record
 
 
 class StationInline(ScopedInline, admin.TabularInline):
@@ -224,3 +228,76 @@ class ReceptionDayAdmin(StepsAdminMixin, ScopedAdmin):
             else:
                 signed += 1
         self.message_user(request, gettext("Signed in for %(n)d reception days.") % {"n": signed})
+
+
+class VisitForm(CleanTextModelForm):
+    class Meta:
+        model = Visit
+        fields = ["person", "enterprise", "date", "raised"]
+
+    def clean(self):
+        data = super().clean()
+        if all(data.get(f) for f in ("person", "enterprise", "date")):
+            try:
+                visit_check(
+                    person=data["person"], enterprise=data["enterprise"], date=data["date"], actor=self.request.user
+                )
+            except StepRefused as exc:
+                raise ValidationError(exc.message) from None
+        return data
+
+
+@admin.register(Visit)
+class VisitAdmin(ScopedAdmin):
+    """走访记录, with each point's coverage this quarter above the list and "my enterprises"."""
+
+    form = VisitForm
+    list_display = ["date", "person", "enterprise", "point", "raised"]
+    list_filter = ["point", "person__kind"]
+    search_fields = ["enterprise__name", "person__name", "raised"]
+    date_hierarchy = "date"
+    list_select_related = ["person", "enterprise", "point"]
+    autocomplete_fields = ["enterprise"]
+    change_list_template = "admin/deputies/visit/change_list.html"
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a visit is recorded once; a wrong one is deleted by the office
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.request = request
+        person = getattr(request.user, "person", None)
+        if person is not None and "person" in form.base_fields:
+            form.base_fields["person"].initial = person.pk
+        return form
+
+    def save_model(self, request, obj, form, change):
+        visit = visit_record(
+            person=obj.person, enterprise=obj.enterprise, date=obj.date, raised=obj.raised, actor=request.user
+        )
+        obj.pk, obj.point_id, obj.recorded_at = visit.pk, visit.point_id, visit.recorded_at
+
+    def get_urls(self):
+        return [
+            path("mine/", self.admin_site.admin_view(self.mine_view), name="deputies_visit_mine"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        points = list(LiaisonPoint.objects.visible_to(request.user).order_by("name"))
+        extra_context = {**(extra_context or {}), "coverage": visit_coverage(points)}
+        return super().changelist_view(request, extra_context)
+
+    def mine_view(self, request):
+        """包挂: my enterprises, the last visit to each and this quarter's visits."""
+        person = getattr(request.user, "person", None)
+        if person is None:
+            raise Http404
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": gettext("My enterprises"),
+            "person": person,
+            "rows": my_enterprises(person),
+        }
+        return TemplateResponse(request, "deputies/my_enterprises.html", context)

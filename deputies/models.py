@@ -7,7 +7,14 @@ from django.utils.translation import gettext_lazy as _
 from points.models import Enterprise, LiaisonPoint, Organisation
 from points.querysets import PointScopedQuerySet
 
-from .querysets import DutyQuerySet, EnterpriseLinkQuerySet, PersonQuerySet, PhotoQuerySet, StationQuerySet
+from .querysets import (
+    DutyQuerySet,
+    EnterpriseLinkQuerySet,
+    PersonQuerySet,
+    PhotoQuerySet,
+    StationQuerySet,
+    VisitQuerySet,
+)
 
 
 class Person(models.Model):
@@ -314,3 +321,26 @@ class DutyAssignment(models.Model):
 
     def __str__(self):
         return f"{self.person} @ {self.reception_day}"
+
+
+class Visit(models.Model):
+    """走访记录: a person went to an enterprise they look after (包挂) and noted what was raised.
+    Requests entered from the visit point back to it (``petitions`` links them)."""
+
+    person = models.ForeignKey(Person, models.PROTECT, related_name="visits", verbose_name=_("person"))
+    enterprise = models.ForeignKey(Enterprise, models.PROTECT, related_name="visits", verbose_name=_("enterprise"))
+    point = models.ForeignKey(LiaisonPoint, models.PROTECT, related_name="visits", verbose_name=_("point"))
+    date = models.DateField(_("date"))
+    raised = models.TextField(_("what was raised"), blank=True)
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    objects = VisitQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+        indexes = [models.Index(fields=["point", "date"], name="visit_point_date")]
+        verbose_name = _("visit")
+        verbose_name_plural = _("visits")
+
+    def __str__(self):
+        return f"{self.date:%Y-%m-%d} {self.person} → {self.enterprise}"

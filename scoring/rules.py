@@ -15,7 +15,7 @@ from django.db.models.functions import Concat, TruncDate
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from deputies.models import Activity, DutyAssignment, ReceptionDay, Suggestion
+from deputies.models import Activity, DutyAssignment, ReceptionDay, Suggestion, Visit
 from liaison.core.workdays import WorkCalendar
 from petitions.models import Petition, PetitionEvent, Satisfaction, Status
 
@@ -30,6 +30,7 @@ DEFAULT_RULES = [
     ("suggestion_filed", _("Submitted a suggestion"), 5),
     ("suggestion_satisfied", _("Suggestion answered to the authors' satisfaction"), 10),
     ("inspection_joined", _("Attended a collective inspection"), 3),
+    ("enterprise_visited", _("Visited an enterprise one looks after"), 1),
     ("overdue_caused", _("Let a request go overdue before dispatch"), -2),
 ]
 
@@ -140,6 +141,16 @@ def inspection_joined():
     )
 
 
+def enterprise_visited():
+    return (
+        "visit",
+        Visit.objects.values_list(
+            "person_id", "pk", "date", "point_id",
+            Concat(F("enterprise__name"), Value(" "), F("date"), output_field=CharField()),
+        ),
+    )  # fmt: skip
+
+
 def overdue_caused():
     # Once per request that was escalated while still with its deputy (before dispatch).
     late = Q(events__action=PetitionEvent.Action.ESCALATE, events__from_status__in=[Status.SUBMITTED, Status.ACCEPTED])
@@ -164,6 +175,7 @@ DERIVATIONS = {
     "suggestion_filed": suggestion_filed,
     "suggestion_satisfied": suggestion_satisfied,
     "inspection_joined": inspection_joined,
+    "enterprise_visited": enterprise_visited,
     "overdue_caused": overdue_caused,
 }
 

@@ -399,3 +399,94 @@ class TestActivityRules:
         photo = inspection.photos.get()
         assert photo.image.name.endswith(".jpg") and photo.taken_on == dt.date(2026, 4, 1)
         assert list(inspection.enterprises.all()) == [world.enterprise]
+
+
+# Visits (包挂) -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def visiting(world):
+    """Grid workers and deputies may record visits (the roles table grants this; see report)."""
+    from django.contrib.auth.models import Group, Permission
+
+    from liaison.core import roles
+
+    perms = Permission.objects.filter(content_type__app_label="deputies", codename__in=["view_visit", "add_visit"])
+    for name in (roles.GRID_WORKER, roles.DEPUTY, roles.POINT_HEAD, roles.OFFICE_STAFF):
+        Group.objects.get(name=name).permissions.add(*perms)
+    return world
+
+
+@pytest.mark.django_db
+class TestVisits:
+    def test_a_visit_to_an_enterprise_one_looks_after(self, visiting):
+        from deputies.selectors import my_enterprises, visit_coverage
+
+        w = visiting
+        person = w.deputy.person
+        visit = services.visit_record(
+            person=person, enterprise=w.enterprise, date=dt.date(2026, 11, 20), raised="招工难", actor=w.deputy,
+            now=at(2026, 11, 21),
+        )  # fmt: skip
+        assert visit.point == w.point
+        [row] = my_enterprises(person, today=dt.date(2026, 11, 25))
+        assert row["last_visit"] == dt.date(2026, 11, 20) and row["this_quarter"] == 1
+        coverage = {r["point"]: r for r in visit_coverage([w.point, w.other_point], today=dt.date(2026, 11, 25))}
+        assert coverage[w.point]["visited"] == 1 and coverage[w.point]["linked"] == 1
+        assert coverage[w.point]["percent"] == 100 and coverage[w.other_point]["linked"] == 0
+        # Next quarter the visit no longer counts.
+        assert visit_coverage([w.point], today=dt.date(2027, 1, 2))[0]["visited"] == 0
+
+    @pytest.mark.parametrize(
+        "change",
+        [
+            {"date": dt.date(2026, 11, 22)},  # tomorrow
+            {"enterprise": "other"},  # not looked after
+            {"actor": "outsider"},  # someone of another point
+        ],
+    )
+    def test_refused_visits_record_nothing(self, visiting, change):
+        from deputies.models import Visit
+        from tests.factories import EnterpriseFactory
+
+        w = visiting
+        kwargs = {"person": w.deputy.person, "enterprise": w.enterprise, "date": dt.date(2026, 11, 20),
+                  "actor": w.deputy, "now": at(2026, 11, 21)}  # fmt: skip
+        if change.get("enterprise") == "other":
+            kwargs["enterprise"] = EnterpriseFactory()
+        elif change.get("actor") == "outsider":
+            kwargs["actor"] = w.outsider_deputy
+        else:
+            kwargs.update(change)
+        with pytest.raises(StepRefused):
+            services.visit_record(**kwargs)
+        assert not Visit.objects.exists()
+
+    def test_the_admin_form_says_why_in_chinese_and_records_through_the_service(self, visiting, client):
+        from deputies.models import Visit
+        from tests.factories import EnterpriseFactory, EnterpriseLinkFactory
+
+        w = visiting
+        client.force_login(w.deputy)
+        other = EnterpriseFactory()  # the head's, so the deputy may pick it, but not the deputy's
+        EnterpriseLinkFactory(person=w.head.person, enterprise=other)
+        data = {"person": w.deputy.person.pk, "enterprise": other.pk, "date": "2026-11-20", "raised": "用工"}
+        with time_machine.travel(at(2026, 11, 21)):
+            page = client.post("/admin/deputies/visit/add/", data)
+            assert page.status_code == 200 and "包挂" in page.content.decode()
+            assert client.post("/admin/deputies/visit/add/", {**data, "enterprise": w.enterprise.pk}).status_code == 302
+            assert Visit.objects.get().point == w.point
+            mine = client.get("/admin/deputies/visit/mine/").content.decode()
+            assert w.enterprise.name in mine and "2026-11-20" in mine
+            listing = client.get("/admin/deputies/visit/").content.decode()
+            assert 'data-testid="visit-coverage"' in listing
+
+    def test_visits_score(self, visiting):
+        from scoring.models import ScoreEvent
+        from scoring.services import score_sync
+
+        w = visiting
+        services.visit_record(person=w.deputy.person, enterprise=w.enterprise, date=dt.date(2026, 11, 20),
+                              actor=w.deputy, now=at(2026, 11, 21))  # fmt: skip
+        score_sync()
+        assert list(ScoreEvent.objects.values_list("rule__code", "points")) == [("enterprise_visited", 1)]

@@ -32,8 +32,10 @@ from .suggestions import (
     suggestion_rights,
     suggestion_submit,
 )
+from .visits import visit_check, visit_record
 
 __all__ = [
+    "visit_check", "visit_record",
     "ACTIVITY", "activity_cancel", "activity_hold", "activity_record", "activity_rights",
     "AUTHOR", "SUGGESTION", "suggestion_answer", "suggestion_assign", "suggestion_close", "suggestion_rate",
     "suggestion_rights", "suggestion_submit",
