@@ -272,3 +272,30 @@ def test_the_sync_query_count_does_not_grow_with_history(world):
     # New sources cost a fixed number of inserts, not one query per source either.
     _history(world, 20, dt.date(2026, 6, 1))
     assert _sync_queries() <= small + len(DEFAULT_RULES)
+
+
+@pytest.mark.django_db
+def test_the_record_summarises_the_year(client, world):
+    import re
+
+    reception_days_generate(today=dt.date(2026, 12, 1), months=1)
+    day = ReceptionDay.objects.get(point=world.point)
+    reception_day_sign_in(day=day, actor=world.head, now=at(2026, 12, 15, 9))
+    reception_day_hold(day=day, actor=world.head, summary="纪要", now=at(2026, 12, 15, 17))
+    petition = PetitionFactory(point=world.point, now=at(2026, 11, 2))
+    services.petition_accept(petition=petition, actor=world.head, now=at(2026, 11, 2, 15))
+    services.petition_resolve_on_site(petition=petition, actor=world.head, result="现场解决", now=at(2026, 11, 3))
+    suggestion = Suggestion.objects.create(point=world.point, title="关于优化通勤的建议")
+    suggestion.authors.set([world.head.person])
+    suggestion_submit(suggestion=suggestion, actor=world.head, addressed_unit="区交通局",
+                      filed_on=dt.date(2026, 3, 1), now=at(2026, 3, 1))  # fmt: skip
+    score_sync()
+    client.force_login(world.head)
+    page = client.get(f"/scores/person/{world.head.person.pk}/", {"period": "year", "date": "2026-12-20"})
+    text = re.sub(r"\s+", " ", page.content.decode())
+    assert page.status_code == 200
+    assert re.search(r'data-testid="reception">1 / 1', text)
+    assert re.search(r'data-testid="requests">1（1 ', text)
+    assert "关于优化通勤的建议" in text and world.point.name in text
+    for heading in ("履职档案", "提交日期", "答复内容", "代表评价"):
+        assert heading in text, heading
