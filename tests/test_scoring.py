@@ -295,7 +295,7 @@ def test_the_record_summarises_the_year(client, world):
     text = re.sub(r"\s+", " ", page.content.decode())
     assert page.status_code == 200
     assert re.search(r'data-testid="reception">1 / 1', text)
-    assert re.search(r'data-testid="requests">1（1 ', text)
+    assert re.search(r'data-testid="requests">1（办结 1 件', text)
     assert "关于优化通勤的建议" in text and world.point.name in text
     for heading in ("履职档案", "提交日期", "答复内容", "代表评价"):
         assert heading in text, heading
