@@ -217,6 +217,35 @@ class ReceptionDayAdmin(StepsAdminMixin, ScopedAdmin):
         assignments = obj.assignments.all()
         return f"{sum(1 for a in assignments if a.attended)}/{len(assignments)}"
 
+    def get_urls(self):
+        return [
+            path("<int:pk>/print/", self.admin_site.admin_view(self.print_view), name="deputies_receptionday_print"),
+            *super().get_urls(),
+        ]
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if object_id:
+            extra_context = {**(extra_context or {}), "print_url": f"../../{object_id}/print/"}
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def print_view(self, request, pk):
+        """The A4 sheet of a day: roster and sign-in sheet (签到表) before it, the reception
+        record (接待记录) once held."""
+        day = self.get_queryset(request).filter(pk=pk).select_related("point").first()
+        if day is None:
+            raise Http404
+        held = day.status == ReceptionDay.Status.HELD
+        context = {
+            "day": day,
+            "title": (gettext("Reception record") if held else gettext("Sign-in sheet")) + f" · {day.point.name}",
+            "assignments": day.assignments.select_related("person").order_by("person__name"),
+            "enterprises": day.enterprises.order_by("name"),
+            "requests": day.petitions.order_by("number"),
+            "photos": day.photos.count(),
+            "blank_rows": range(1, 16),
+        }
+        return TemplateResponse(request, "deputies/reception_sheet.html", context)
+
     @admin.action(description=_("Sign me in for the selected reception days"))
     def sign_in_me(self, request, queryset):
         signed = 0

@@ -490,3 +490,23 @@ class TestVisits:
                               actor=w.deputy, now=at(2026, 11, 21))  # fmt: skip
         score_sync()
         assert list(ScoreEvent.objects.values_list("rule__code", "points")) == [("enterprise_visited", 1)]
+
+
+@pytest.mark.django_db
+class TestPrintedSheets:
+    def test_sign_in_sheet_before_and_record_after(self, client, world, day):
+        client.force_login(world.head)
+        url = f"/admin/deputies/receptionday/{day.pk}/print/"
+        sheet = client.get(url).content.decode()
+        for text in ("签到表", "序号", "姓名", "签到时间", "签名", world.head.person.name):
+            assert text in sheet, text
+        assert 'data-testid="reception-record"' not in sheet
+        services.reception_day_hold(day=day, actor=world.head, summary="企业反映用工问题", now=at(2026, 12, 15, 17))
+        record = client.get(url).content.decode()
+        assert "接待记录" in record and "企业反映用工问题" in record and 'data-testid="reception-record"' in record
+        page = client.get(f"/admin/deputies/receptionday/{day.pk}/change/").content.decode()
+        assert 'data-testid="print-link"' in page
+
+    def test_another_points_sheet_is_a_404(self, client, world, day):
+        client.force_login(world.outsider_deputy)
+        assert client.get(f"/admin/deputies/receptionday/{day.pk}/print/").status_code == 404
