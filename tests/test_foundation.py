@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 
-from deputies.models import Activity, EnterpriseLink, Person, Station, Suggestion
+from deputies.models import Activity, EnterpriseLink, Person, Station, Suggestion, Visit
 from liaison.core import env, roles
 from petitions.models import Department, Petition, PetitionEvent
 from points.models import Enterprise, LiaisonPoint
@@ -105,6 +105,7 @@ class TestDemoData:
         for point in LiaisonPoint.objects.all():
             linked = EnterpriseLink.objects.filter(person__stations__point=point).values("enterprise").distinct()
             assert linked.count() >= 20
+        assert Visit.objects.count() == 9  # one by each grid worker
         assert Suggestion.objects.count() == 8
         charging = Suggestion.objects.get(title="关于加快“充储泊配”设施建设的建议")
         assert charging.status == "closed" and charging.rating == "satisfied" and charging.response
@@ -124,6 +125,7 @@ class TestDemoData:
             PetitionEvent,
             Suggestion,
             Activity,
+            Visit,
         ]
         before = {m: m.objects.count() for m in models}
         call_command("load_demo", stdout=open(os.devnull, "w"))

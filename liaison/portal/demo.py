@@ -14,7 +14,16 @@ from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.db import transaction
 
-from deputies.models import Activity, DutyAssignment, EnterpriseLink, Person, ReceptionDay, Station, Suggestion
+from deputies.models import (
+    Activity,
+    DutyAssignment,
+    EnterpriseLink,
+    Person,
+    ReceptionDay,
+    Station,
+    Suggestion,
+    Visit,
+)
 from deputies.services import (
     activity_hold,
     at_local,
@@ -25,6 +34,7 @@ from deputies.services import (
     suggestion_close,
     suggestion_rate,
     suggestion_submit,
+    visit_record,
 )
 from liaison.core import roles
 from petitions import services
@@ -267,6 +277,14 @@ def load() -> dict:
                 findings="企业反映高技能人才短缺、技改资金压力大，代表现场听取意见并形成建议。",
                 now=at_local(date, dt.time(17, 0)),
             )
+
+    # 走访: each grid worker has visited the first enterprise they look after this month.
+    for n, person in enumerate(p for p in people if p.kind == "grid_worker"):
+        link = EnterpriseLink.objects.filter(person=person).order_by("enterprise__name").first()
+        visited = max(today.replace(day=1), today - dt.timedelta(days=n))
+        if link and not Visit.objects.filter(person=person, enterprise=link.enterprise, date=visited).exists():
+            visit_record(person=person, enterprise=link.enterprise, date=visited, raised="企业反映用工和物流成本问题",
+                         actor=admin_user)  # fmt: skip
 
     for index, spec in enumerate(SUGGESTIONS):
         _demo_suggestion(index, *spec, points[index % 2], [people[index % 2], people[2 + index % 6]],
