@@ -1,7 +1,7 @@
 import uuid
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.http import FileResponse, Http404
 from django.template.response import TemplateResponse
@@ -161,6 +161,8 @@ class SuggestionAdmin(StepsAdminMixin, ScopedAdmin):
 
     def letter_view(self, request, pk):
         """The 答复函 as it was checked: a PDF always downloaded, a re-encoded photo as an image."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         suggestion = self.get_queryset(request).filter(pk=pk).first()
         if suggestion is None or not suggestion.answer_letter:
             raise Http404
@@ -231,6 +233,8 @@ class ReceptionDayAdmin(StepsAdminMixin, ScopedAdmin):
     def print_view(self, request, pk):
         """The A4 sheet of a day: roster and sign-in sheet (签到表) before it, the reception
         record (接待记录) once held."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         day = self.get_queryset(request).filter(pk=pk).select_related("point").first()
         if day is None:
             raise Http404

@@ -2,6 +2,7 @@
 for the steps the user may take, a page with the step's form, the service called on POST."""
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -40,12 +41,22 @@ class StepsAdminMixin:
         return super().changeform_view(request, object_id, form_url, extra_context)
 
     def step_view(self, request, pk, action):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         obj = self.get_queryset(request).filter(pk=pk).first()
         step = self.step_table.steps.get(action)
         if obj is None or step is None:
             raise Http404
         opts = self.model._meta
         back = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+        if step not in self.step_table.allowed_steps(obj, request.user):
+            # Not now, or not this user: said on the page they came from, nothing changed.
+            self.message_user(
+                request,
+                gettext("%(action)s is not possible here now.") % {"action": step.label},
+                messages.ERROR,
+            )
+            return redirect(back)
         form = step.bind(obj, request.POST or None, request.FILES or None)
         if request.method == "POST" and (form is None or form.is_valid()):
             try:
