@@ -10,7 +10,9 @@ def reception_rows(points, start, end):
     days = (
         ReceptionDay.objects.filter(point__in=points, date__range=(start, end))
         .select_related("point")
-        .prefetch_related(Prefetch("assignments", queryset=DutyAssignment.objects.select_related("person")))
+        .prefetch_related(
+            Prefetch("assignments", queryset=DutyAssignment.objects.select_related("person")), "enterprises"
+        )
         .annotate(requests=Count("petitions", distinct=True))
         .order_by("date", "point__name")
     )
@@ -19,8 +21,9 @@ def reception_rows(points, start, end):
         yield [
             day.date, day.point.name, day.get_status_display(),
             "、".join(a.person.name for a in assignments),
-            "、".join(a.person.name for a in assignments if a.attended),
-            day.visitors, day.summary, day.requests,
+            "、".join(a.person.name for a in assignments if a.signed_in_at),
+            day.visitors, "、".join(e.name for e in day.enterprises.all()),
+            day.summary or day.cancel_reason, day.requests,
         ]  # fmt: skip
 
 
@@ -28,7 +31,7 @@ def activity_rows(points, start, end):
     activities = (
         Activity.objects.filter(point__in=points, date__range=(start, end))
         .select_related("point")
-        .prefetch_related("participants")
+        .prefetch_related("attendees", "enterprises")
         .order_by("date", "id")
     )
     for a in activities:
@@ -37,8 +40,10 @@ def activity_rows(points, start, end):
             a.point.name,
             a.get_kind_display(),
             a.title,
-            "、".join(p.name for p in a.participants.all()),
-            a.summary,
+            a.get_status_display(),
+            "、".join(p.name for p in a.attendees.all()),
+            "、".join(e.name for e in a.enterprises.all()),
+            a.findings or a.cancel_reason or a.summary,
         ]
 
 
@@ -51,8 +56,8 @@ def suggestion_rows(points, start, end):
     )
     for s in suggestions:
         yield [
-            s.filed_on, s.title, "、".join(p.name for p in s.authors.all()), s.addressed_unit,
-            s.get_status_display(), s.answered_on, s.response,
+            s.filed_on, s.title, "、".join(p.name for p in s.authors.all()), s.addressed_unit, s.handling_unit,
+            s.get_status_display(), s.answered_on, s.response, s.get_rating_display(),
         ]  # fmt: skip
 
 
@@ -67,6 +72,7 @@ register(
             Column(_("Duty roster"), 24),
             Column(_("Signed in"), 24),
             Column(_("Who came"), 24),
+            Column(_("Enterprises received"), 30),
             Column(_("What was raised"), 40),
             Column(_("Requests taken"), 10, "number"),
         ],  # fmt: skip
@@ -84,8 +90,10 @@ register(
             Column(_("Point"), 26),
             Column(_("Kind"), 10),
             Column(_("Title"), 36),
-            Column(_("Participants"), 30),
-            Column(_("Summary"), 40),
+            Column(_("Status"), 8),
+            Column(_("Participants who attended"), 30),
+            Column(_("Enterprises visited"), 30),
+            Column(_("Findings"), 40),
         ],  # fmt: skip
         rows=activity_rows,
         permission="deputies.view_activity",
@@ -97,13 +105,15 @@ register(
         slug="suggestions",
         title=_("Ledger of suggestions"),
         columns=[
-            Column(_("Filed on"), 12, "date"),
+            Column(_("Submitted on"), 12, "date"),
             Column(_("Title"), 44),
             Column(_("Authors"), 20),
-            Column(_("Addressed to"), 24),
+            Column(_("Submitted to"), 24),
+            Column(_("Handling department"), 20),
             Column(_("Status"), 10),
             Column(_("Answered on"), 12, "date"),
-            Column(_("Response"), 40),
+            Column(_("Answer"), 40),
+            Column(_("Authors' rating"), 10),
         ],  # fmt: skip
         rows=suggestion_rows,
         permission="deputies.view_suggestion",

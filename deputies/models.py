@@ -7,7 +7,14 @@ from django.utils.translation import gettext_lazy as _
 from points.models import Enterprise, LiaisonPoint, Organisation
 from points.querysets import PointScopedQuerySet
 
-from .querysets import DutyQuerySet, EnterpriseLinkQuerySet, PersonQuerySet, StationQuerySet
+from .querysets import (
+    DutyQuerySet,
+    EnterpriseLinkQuerySet,
+    PersonQuerySet,
+    PhotoQuerySet,
+    StationQuerySet,
+    VisitQuerySet,
+)
 
 
 class Person(models.Model):
@@ -125,18 +132,38 @@ class EnterpriseLink(models.Model):
 
 
 class Activity(models.Model):
+    """An activity or collective inspection (集中视察): planned, then held (who attended, which
+    enterprises were visited, what was found, photos) or cancelled with a reason. Its state
+    changes only through the steps in ``deputies.services.activities``."""
+
     class Kind(models.TextChoices):
         INSPECTION = "inspection", _("collective inspection")
         RESEARCH = "research", _("research")
         COORDINATION = "coordination", _("coordination")
         PUBLICITY = "publicity", _("publicity")
 
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("planned")
+        HELD = "held", _("held")
+        CANCELLED = "cancelled", _("cancelled")
+
     point = models.ForeignKey(LiaisonPoint, models.PROTECT, related_name="activities", verbose_name=_("point"))
     kind = models.CharField(_("kind"), max_length=15, choices=Kind.choices)
     title = models.CharField(_("title"), max_length=200)
     date = models.DateField(_("date"))
-    participants = models.ManyToManyField(Person, blank=True, related_name="activities", verbose_name=_("participants"))
-    summary = models.TextField(_("summary"), blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PLANNED)
+    participants = models.ManyToManyField(
+        Person, blank=True, related_name="activities", verbose_name=_("invited participants")
+    )
+    attendees = models.ManyToManyField(
+        Person, blank=True, related_name="activities_attended", verbose_name=_("participants who attended")
+    )
+    enterprises = models.ManyToManyField(
+        Enterprise, blank=True, related_name="activities", verbose_name=_("enterprises visited")
+    )
+    summary = models.TextField(_("plan"), blank=True)
+    findings = models.TextField(_("findings"), blank=True)
+    cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
 
     objects = PointScopedQuerySet.as_manager()
 
@@ -149,30 +176,81 @@ class Activity(models.Model):
         return self.title
 
 
+class Photo(models.Model):
+    """A photo of a held activity or reception day, re-encoded without its metadata."""
+
+    activity = models.ForeignKey(
+        Activity, models.CASCADE, null=True, blank=True, related_name="photos", verbose_name=_("activity")
+    )
+    reception_day = models.ForeignKey(
+        "ReceptionDay", models.CASCADE, null=True, blank=True, related_name="photos", verbose_name=_("reception day")
+    )
+    image = models.ImageField(_("photo"), upload_to="activity-photos/")
+    caption = models.CharField(_("caption"), max_length=200, blank=True)
+    taken_on = models.DateField(_("date"))
+
+    objects = PhotoQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["taken_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(activity__isnull=False, reception_day__isnull=True)
+                | Q(activity__isnull=True, reception_day__isnull=False),
+                name="photo_of_one_thing",
+            )
+        ]
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
+
+    def __str__(self):
+        return self.caption or self.image.name
+
+
 class Suggestion(models.Model):
-    """建议: a formal suggestion filed by deputies to a government unit."""
+    """建议: a formal suggestion deputies draft, submit to a government unit, and see answered
+    and rated. Its state changes only through the steps in ``deputies.services.suggestions``."""
 
     class Status(models.TextChoices):
-        FILED = "filed", _("filed")
+        DRAFTED = "drafted", _("drafted")
+        SUBMITTED = "filed", _("submitted")
+        ASSIGNED = "assigned", _("assigned")
         ANSWERED = "answered", _("answered")
-        ADOPTED = "adopted", _("adopted")
-        IMPLEMENTED = "implemented", _("implemented")
+        RATED = "rated", _("rated")
+        CLOSED = "closed", _("closed")
+
+    class Rating(models.TextChoices):
+        SATISFIED = "satisfied", _("satisfied")
+        BASICALLY = "basically", _("basically satisfied")
+        UNSATISFIED = "unsatisfied", _("unsatisfied")
 
     point = models.ForeignKey(LiaisonPoint, models.PROTECT, related_name="suggestions", verbose_name=_("point"))
     title = models.CharField(_("title"), max_length=200)
     authors = models.ManyToManyField(Person, related_name="suggestions", verbose_name=_("authors"))
     content = models.TextField(_("content"), blank=True)
-    addressed_unit = models.CharField(_("addressed to"), max_length=120, blank=True)
-    filed_on = models.DateField(_("filed on"))
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.DRAFTED)
+    addressed_unit = models.CharField(_("submitted to"), max_length=120, blank=True)
+    filed_on = models.DateField(_("submitted on"), null=True, blank=True)
+    handling_unit = models.CharField(_("handling department"), max_length=120, blank=True)
+    assigned_on = models.DateField(_("assigned on"), null=True, blank=True)
     answered_on = models.DateField(_("answered on"), null=True, blank=True)
-    response = models.TextField(_("response"), blank=True)
-    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.FILED)
+    response = models.TextField(_("answer"), blank=True)
+    answer_letter = models.FileField(_("answer letter"), upload_to="suggestions/", blank=True)
+    rating = models.CharField(_("authors' rating"), max_length=12, choices=Rating.choices, blank=True)
+    rated_on = models.DateField(_("rated on"), null=True, blank=True)
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
 
     objects = PointScopedQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-filed_on"]
-        constraints = [models.UniqueConstraint(fields=["point", "title"], name="suggestion_unique_title")]
+        ordering = [models.F("filed_on").desc(nulls_first=True), "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["point", "title"], name="suggestion_unique_title"),
+            models.CheckConstraint(
+                condition=Q(answered_on__isnull=True) | Q(answered_on__gte=models.F("filed_on")),
+                name="suggestion_answered_after_submitted",
+            ),
+        ]
         verbose_name = _("suggestion")
         verbose_name_plural = _("suggestions")
 
@@ -185,9 +263,10 @@ class ReceptionDay(models.Model):
     duty roster, attendance and the record filled in afterwards."""
 
     class Status(models.TextChoices):
-        PLANNED = "planned", _("planned")
+        PLANNED = "planned", _("scheduled")
         HELD = "held", _("held")
         CANCELLED = "cancelled", _("cancelled")
+        MISSED = "missed", _("missed")
 
     point = models.ForeignKey(LiaisonPoint, models.CASCADE, related_name="reception_days", verbose_name=_("point"))
     month = models.DateField(_("month"), help_text=_("First day of the month this reception day belongs to."))
@@ -198,6 +277,10 @@ class ReceptionDay(models.Model):
     )
     visitors = models.TextField(_("who came"), blank=True)
     summary = models.TextField(_("what was raised"), blank=True)
+    enterprises = models.ManyToManyField(
+        Enterprise, blank=True, related_name="reception_days", verbose_name=_("enterprises received")
+    )
+    cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
     record_filled_at = models.DateTimeField(_("record filled in at"), null=True, blank=True, editable=False)
 
     objects = PointScopedQuerySet.as_manager()
@@ -238,3 +321,26 @@ class DutyAssignment(models.Model):
 
     def __str__(self):
         return f"{self.person} @ {self.reception_day}"
+
+
+class Visit(models.Model):
+    """走访记录: a person went to an enterprise they look after (包挂) and noted what was raised.
+    Requests entered from the visit point back to it (``petitions`` links them)."""
+
+    person = models.ForeignKey(Person, models.PROTECT, related_name="visits", verbose_name=_("person"))
+    enterprise = models.ForeignKey(Enterprise, models.PROTECT, related_name="visits", verbose_name=_("enterprise"))
+    point = models.ForeignKey(LiaisonPoint, models.PROTECT, related_name="visits", verbose_name=_("point"))
+    date = models.DateField(_("date"))
+    raised = models.TextField(_("what was raised"), blank=True)
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    objects = VisitQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+        indexes = [models.Index(fields=["point", "date"], name="visit_point_date")]
+        verbose_name = _("visit")
+        verbose_name_plural = _("visits")
+
+    def __str__(self):
+        return f"{self.date:%Y-%m-%d} {self.person} → {self.enterprise}"

@@ -54,3 +54,27 @@ class EnterpriseLinkQuerySet(models.QuerySet):
 
 
 DutyQuerySet = PointScopedQuerySet.through("reception_day__point")
+
+
+class PhotoQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Photos of the activities and reception days of the points ``user`` works for."""
+        points = LiaisonPoint.objects.visible_to(user).values("id")
+        return self.filter(Q(activity__point__in=points) | Q(reception_day__point__in=points))
+
+
+class VisitQuerySet(PointScopedQuerySet):
+    def visible_to(self, user):
+        """Visits at the points ``user`` works for, and their own wherever made."""
+        mine = self.filter(person__user=user) if getattr(user, "is_authenticated", False) else self.none()
+        return super().visible_to(user) | mine
+
+    def in_quarter(self, day):
+        """Visits in the calendar quarter containing ``day``."""
+        first = day.replace(month=3 * ((day.month - 1) // 3) + 1, day=1)
+        return self.filter(date__gte=first, date__lt=_next_quarter(first))
+
+
+def _next_quarter(first):
+    month = first.month + 3
+    return first.replace(year=first.year + (month > 12), month=(month - 1) % 12 + 1)

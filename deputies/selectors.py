@@ -2,12 +2,13 @@
 
 import datetime as dt
 
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from points.models import LiaisonPoint
 from points.selectors import reception_date_in_month
 
-from .models import Activity, ReceptionDay, Station, Suggestion
+from .models import Activity, EnterpriseLink, ReceptionDay, Station, Suggestion, Visit
 
 
 def on_duty(point: LiaisonPoint, today: dt.date | None = None):
@@ -44,3 +45,53 @@ def point_year_counts(point: LiaisonPoint, year: int) -> dict:
         "activities": Activity.objects.filter(point=point, date__year=year).count(),
         "suggestions": Suggestion.objects.filter(point=point, filed_on__year=year).count(),
     }
+
+
+def quarter_start(day: dt.date) -> dt.date:
+    return day.replace(month=3 * ((day.month - 1) // 3) + 1, day=1)
+
+
+def my_enterprises(person, today: dt.date | None = None) -> list[dict]:
+    """包挂: the enterprises ``person`` looks after, each with the last visit and the visits
+    this quarter (one query)."""
+    today = today or timezone.localdate()
+    mine = Q(enterprise__visits__person=person)
+    return list(
+        EnterpriseLink.objects.filter(person=person)
+        .values("enterprise_id", "enterprise__name", "enterprise__address")
+        .annotate(
+            last_visit=Max("enterprise__visits__date", filter=mine),
+            this_quarter=Count(
+                "enterprise__visits", filter=mine & Q(enterprise__visits__date__gte=quarter_start(today)), distinct=True
+            ),
+        )
+        .order_by("last_visit", "enterprise__name")
+    )
+
+
+def visit_coverage(points, today: dt.date | None = None) -> list[dict]:
+    """Per point: the enterprises its people (stationed now) look after, and how many of them
+    were visited this quarter. Two queries whatever the number of points."""
+    today = today or timezone.localdate()
+    stationed = Station.objects.current(today).filter(point__in=points)
+    linked = {}
+    for point_id, enterprise_id in (
+        EnterpriseLink.objects.filter(person__stations__in=stationed)
+        .values_list("person__stations__point_id", "enterprise_id")
+        .distinct()
+    ):
+        linked.setdefault(point_id, set()).add(enterprise_id)
+    visited = {}
+    for point_id, enterprise_id in (
+        Visit.objects.filter(point__in=points, date__gte=quarter_start(today), date__lte=today)
+        .values_list("point_id", "enterprise_id")
+        .distinct()
+    ):
+        visited.setdefault(point_id, set()).add(enterprise_id)
+    rows = []
+    for point in points:
+        ids = linked.get(point.pk, set())
+        seen = visited.get(point.pk, set()) & ids
+        rows.append({"point": point, "linked": len(ids), "visited": len(seen),
+                     "percent": round(100 * len(seen) / len(ids)) if ids else 0})  # fmt: skip
+    return rows

@@ -13,3 +13,9 @@ def generate_reception_days() -> int:
 def send_reception_reminders() -> int:
     """Record (once each) the reminders that are due; sending follows through notifications."""
     return services.reception_reminders_scan()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def mark_missed_reception_days() -> int:
+    """Mark missed the scheduled days whose grace passed with nothing recorded."""
+    return services.reception_days_missed_scan()

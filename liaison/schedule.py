@@ -4,13 +4,18 @@ a worker was down for days does the missing work once. Times are Asia/Shanghai."
 from celery.schedules import crontab
 
 BEAT_SCHEDULE = {
-    # Reception days of the next three months, each with its duty roster.
+    # Reception days of this and the next two months (this month's even when its day has passed), with rosters.
     "generate-reception-days": {
         "task": "deputies.tasks.generate_reception_days",
         "schedule": crontab(minute=10, hour=1),
     },
     # Reminders to the roster 3 days and 1 day before (09:00) and that morning (07:30); record reminder the day after.
     "reception-reminders": {"task": "deputies.tasks.send_reception_reminders", "schedule": crontab(minute="*/15")},
+    # Scheduled reception days past their grace with nothing recorded become missed (hourly: a late run catches up).
+    "mark-missed-reception-days": {
+        "task": "deputies.tasks.mark_missed_reception_days",
+        "schedule": crontab(minute=40),
+    },
     # 督办: raise overdue open requests to levels 1–3 and notify.
     "escalation-scan": {"task": "petitions.tasks.escalate_overdue", "schedule": crontab(minute=5)},
     # Weekly digest to point heads, from Monday 08:00; later runs that week only fill gaps.

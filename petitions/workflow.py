@@ -13,11 +13,9 @@ platforms' callbacks and the workflow tests are all derived. Adding a step is on
 service function (and its timeline label in ``PetitionEvent.Action``).
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from django.utils.translation import gettext_lazy as _
 
+from liaison.core.steps import Step, StepTable, SystemActor
 from points.models import LiaisonPoint
 
 TRIAGE = "triage"  # deputies, point heads, office staff of the point
@@ -25,44 +23,14 @@ HANDLE = "handle"  # handlers of the department the request was dispatched to
 ENTERPRISE = "enterprise"  # whoever holds the secret link
 
 
-@dataclass(frozen=True)
-class Step:
-    name: str
-    label: str
-    sources: frozenset
-    target: str | None  # None: the status does not change (or depends on the input)
-    rights: frozenset
-    form: type | None  # None: the step takes no input
-    service: Callable
-
-    @property
-    def url(self) -> str:
-        """The step's segment in addresses (``resolve-on-site``)."""
-        return self.name.replace("_", "-")
-
-    def bind(self, petition, data=None, files=None):
-        """The step's form for ``petition``, bound to ``data`` (unbound without); None if the
-        step takes no input."""
-        return self.form(data, files, petition=petition) if self.form else None
-
-    def perform(self, petition, actor, data: dict):
-        """Take the step with validated ``data``; raises ``services.TransitionRefused``."""
-        return self.service(petition=petition, actor=actor, **data)
-
-
-STEPS: dict[str, Step] = {}
+# The request's table; its rights and its one extra condition are set below.
+TABLE = StepTable("request", subject="petition")
+STEPS: dict[str, Step] = TABLE.steps
 
 
 def step(name: str, label, sources, target, *rights: str, form: type | None = None):
     """Declare the service function it decorates as the workflow step ``name``."""
-
-    def register(service: Callable) -> Callable:
-        if name in STEPS:
-            raise ValueError(f"The step {name!r} is declared twice.")
-        STEPS[name] = Step(name, label, frozenset(sources), target, frozenset(rights), form, service)
-        return service
-
-    return register
+    return TABLE.step(name, label, sources, target, *rights, form=form)
 
 
 class PublicActor:
@@ -73,19 +41,6 @@ class PublicActor:
 
     def __str__(self):
         return str(self.label)
-
-
-class SystemActor:
-    """A scheduled task or an external platform acting through a signed callback."""
-
-    is_authenticated = False
-
-    def __init__(self, label: str, rights=frozenset()):
-        self.label = label
-        self.rights = frozenset(rights)
-
-    def __str__(self):
-        return self.label
 
 
 ENTERPRISE_ACTOR = PublicActor()
@@ -114,14 +69,17 @@ def actor_rights(actor, petition) -> set[str]:
     return rights
 
 
+def _not_rated_twice(step: Step, petition, actor) -> bool:
+    return not (step.name == "rate" and petition.satisfaction)
+
+
+TABLE.rights = actor_rights
+TABLE.guard = _not_rated_twice
+
+
 def allowed_steps(petition, actor) -> list[Step]:
     """The steps ``actor`` may take on ``petition`` as it stands, in the table's order."""
-    rights = actor_rights(actor, petition)
-    return [
-        s
-        for s in STEPS.values()
-        if petition.status in s.sources and rights & s.rights and not (s.name == "rate" and petition.satisfaction)
-    ]
+    return TABLE.allowed_steps(petition, actor)
 
 
 def allowed_actions(petition, actor) -> list[str]:

@@ -9,7 +9,7 @@ from django.utils import timezone
 from deputies.models import Person, Station
 from points.models import LiaisonPoint
 
-from .selectors import PERIODS, leaderboard, period_bounds, person_record
+from .selectors import PERIODS, leaderboard, period_bounds, person_record, person_summary
 
 
 def _period(request):
@@ -60,5 +60,8 @@ def record(request, person_id):
     return render(
         request,
         "scoring/record.html",
-        {"person": person, "events": events, "total": sum(e.points for e in events), "start": start, "end": end},
-    )
+        {
+            "person": person, "events": events, "total": sum(e.points for e in events), "start": start, "end": end,
+            "summary": person_summary(person, start, end), "period": kind, "day": day,
+        },
+    )  # fmt: skip

@@ -286,3 +286,44 @@ def test_api_docs_work_under_the_content_security_policy(desktop, live_server, w
     desktop.goto(f"{live_server.url}/api/v1/docs/")
     expect(desktop.locator(".swagger-ui .opblock").first).to_be_visible()
     expect(desktop.locator(".swagger-ui")).to_contain_text("/api/v1/public/requests/")
+
+
+def _pdf_text(page):
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(page.pdf(prefer_css_page_size=True, print_background=True)))
+    box = reader.pages[0].mediabox
+    size = sorted((round(float(box.width)), round(float(box.height))))
+    return "".join(plain(p.extract_text()) for p in reader.pages), size
+
+
+def test_head_prints_the_sign_in_sheet_the_record_and_the_performance_record(desktop, live_server, world):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from deputies import services as deputies
+    from deputies.models import ReceptionDay
+    from scoring.services import score_sync
+
+    deputies.reception_days_generate(today=dt.date(2026, 12, 1), months=1)
+    day = ReceptionDay.objects.get(point=world.point)
+    login(desktop, live_server, "head")
+    desktop.goto(f"{live_server.url}/admin/deputies/receptionday/{day.pk}/print/")
+    text, size = _pdf_text(desktop)
+    assert size == [595, 842]  # A4 portrait, in points
+    for heading in ("签到表", "序号", "姓名", "签到时间", "签名", world.head.person.name):
+        assert heading in text, heading
+    shot(desktop, "6-sign-in-sheet")
+    noon = dt.datetime(2026, 12, 15, 12, tzinfo=ZoneInfo("Asia/Shanghai"))
+    deputies.reception_day_sign_in(day=day, actor=world.head, now=noon.replace(hour=9))
+    deputies.reception_day_hold(day=day, actor=world.head, summary="企业反映用工问题", now=noon)
+    desktop.goto(f"{live_server.url}/admin/deputies/receptionday/{day.pk}/print/")
+    text, size = _pdf_text(desktop)
+    assert size == [595, 842] and "接待记录" in text and "企业反映用工问题" in text
+    score_sync()
+    desktop.goto(f"{live_server.url}/scores/person/{world.head.person.pk}/?period=year&date=2026-12-20")
+    text, size = _pdf_text(desktop)
+    assert size == [595, 842]  # A4 (landscape or not, the same sheet)
+    for heading in ("履职档案", "履职概况", "积分构成", "积分明细", "接待日到岗"):
+        assert heading in text, heading
+    shot(desktop, "7-performance-record")

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 
-from deputies.models import Activity, EnterpriseLink, Person, Station, Suggestion
+from deputies.models import Activity, EnterpriseLink, Person, Station, Suggestion, Visit
 from liaison.core import env, roles
 from petitions.models import Department, Petition, PetitionEvent
 from points.models import Enterprise, LiaisonPoint
@@ -104,9 +104,18 @@ class TestDemoData:
         assert Department.objects.filter(name__in=["区发展改革委", "区教委", "区交通局", "区住房城乡建委"]).count() == 4
         assert Petition.objects.count() == 7
         assert Petition.objects.filter(status__in=["resolved", "closed"]).count() == 6
-        assert Activity.objects.filter(kind="inspection").count() == 2
+        assert Activity.objects.filter(kind="inspection", status="held").count() == 2
+        assert all(a.attendees.exists() and a.findings for a in Activity.objects.all())
+        for point in LiaisonPoint.objects.all():
+            linked = EnterpriseLink.objects.filter(person__stations__point=point).values("enterprise").distinct()
+            assert linked.count() >= 20
+        assert Visit.objects.count() == 9  # one by each grid worker
         assert Suggestion.objects.count() == 8
-        assert Suggestion.objects.filter(title="关于加快“充储泊配”设施建设的建议").exists()
+        charging = Suggestion.objects.get(title="关于加快“充储泊配”设施建设的建议")
+        assert charging.status == "closed" and charging.rating == "satisfied" and charging.response
+        answered = Suggestion.objects.filter(status__in=["answered", "closed"])
+        assert answered.count() == 6
+        assert all(s.response and s.answer_letter and s.answered_on >= s.filed_on for s in answered)
 
     def test_loading_twice_changes_nothing(self):
         call_command("load_demo", stdout=open(os.devnull, "w"))
@@ -120,6 +129,7 @@ class TestDemoData:
             PetitionEvent,
             Suggestion,
             Activity,
+            Visit,
         ]
         before = {m: m.objects.count() for m in models}
         call_command("load_demo", stdout=open(os.devnull, "w"))

@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 from django.template import TemplateDoesNotExist
 
-from deputies.models import DutyAssignment, Person, ReceptionDay, Station
+from deputies.models import Person, ReceptionDay, Station
 from deputies.services import reception_days_generate, reception_reminders_scan, roster_for
 from liaison.core import notifications, sms
 from liaison.core.models import Notification
@@ -316,17 +316,6 @@ class TestDigestAndDelivery:
 class BrokenSms:
     def send(self, phone, text):
         raise ConnectionError("provider down")
-
-
-@pytest.mark.django_db
-def test_sign_in_keeps_the_first_time(world):
-    from deputies.services import duty_sign_in
-
-    reception_days_generate(today=dt.date(2026, 12, 1), months=1)
-    assignment = DutyAssignment.objects.filter(person__user=world.head).first()
-    duty_sign_in(assignment=assignment, now=at(2026, 12, 15, 8, 50))
-    duty_sign_in(assignment=assignment, now=at(2026, 12, 15, 9, 30))
-    assert assignment.attended and assignment.signed_in_at == at(2026, 12, 15, 8, 50)
 
 
 @pytest.mark.django_db

@@ -1,6 +1,7 @@
 """Hardening: deploy checks, headers, login throttling, private files, and one permission table
 for every role × every page and endpoint."""
 
+import datetime as dt
 import os
 import secrets
 import subprocess
@@ -12,6 +13,7 @@ from django.contrib.admin.models import LogEntry
 from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from deputies.models import Activity, Suggestion
 from petitions import services
 from petitions.actions import STEPS
 from petitions.models import Attachment
@@ -170,6 +172,34 @@ MATRIX = {
         staff_only(handler=NOTFOUND, outsider=NOTFOUND),
         "get",
     ),  # fmt: skip
+    # Deputies' steps, sheets and letters: the model's view permission, then the row's scope.
+    "admin:deputies_receptionday_step": (
+        "/admin/deputies/receptionday/{reception_day.pk}/do/cancel/",
+        staff_only(grid=DENY, handler=DENY, outsider=NOTFOUND),
+        "post",
+    ),  # fmt: skip
+    "admin:deputies_receptionday_print": (
+        "/admin/deputies/receptionday/{reception_day.pk}/print/",
+        staff_only(grid=DENY, handler=DENY, outsider=NOTFOUND),
+        "get",
+    ),  # fmt: skip
+    "admin:deputies_activity_step": (
+        "/admin/deputies/activity/{activity.pk}/do/cancel/",
+        staff_only(grid=DENY, handler=DENY, outsider=NOTFOUND),
+        "post",
+    ),  # fmt: skip
+    "admin:deputies_suggestion_step": (
+        "/admin/deputies/suggestion/{suggestion.pk}/do/submit/",
+        staff_only(grid=DENY, handler=DENY, outsider=NOTFOUND),
+        "post",
+    ),  # fmt: skip
+    "admin:deputies_suggestion_letter": (
+        "/admin/deputies/suggestion/{suggestion.pk}/letter/",
+        staff_only(grid=DENY, handler=DENY, outsider=NOTFOUND),
+        "get",
+    ),  # fmt: skip
+    # 包挂: one's own enterprises; someone who is no person (office, handler) has none.
+    "admin:deputies_visit_mine": ("/admin/deputies/visit/mine/", staff_only(office=NOTFOUND, handler=NOTFOUND), "get"),
     "api-root": ("/api/v1/", staff_only(anonymous=DENY), "get"),
     "point-list": ("/api/v1/points/", public(), "get"),
     "point-detail": ("/api/v1/points/{point.code}/", public(), "get"),
@@ -256,6 +286,10 @@ def objects(world):
     attachment.file.save("x", ContentFile(b"%PDF-1.4\n%%EOF"), save=False)
     attachment.save()
     reception_days_generate()
+    activity = Activity.objects.create(point=world.point, kind="inspection", title="视察", date=dt.date(2030, 1, 1))
+    suggestion = Suggestion.objects.create(point=world.point, title="关于优化通勤的建议")
+    suggestion.authors.set([world.deputy.person])
+    suggestion.answer_letter.save("letter.pdf", ContentFile(b"%PDF-1.4\n%%EOF"))
     return {
         "point": world.point,
         "petition": petition,
@@ -263,6 +297,8 @@ def objects(world):
         "attachment": attachment,
         "deputy_person": world.deputy.person,
         "reception_day": world.point.reception_days.first(),
+        "activity": activity,
+        "suggestion": suggestion,
     }
 
 

@@ -3,7 +3,14 @@ import datetime as dt
 import pytest
 
 from liaison.core.models import Holiday
-from liaison.core.workdays import add_workdays, is_workday, next_workday, workdays_between
+from liaison.core.workdays import (
+    add_workdays,
+    calendar_warnings,
+    is_workday,
+    library_knows,
+    next_workday,
+    workdays_between,
+)
 
 D = dt.date
 
@@ -45,3 +52,29 @@ class TestWorkdays:
     def test_between(self):
         assert workdays_between(D(2026, 9, 30), D(2026, 10, 9)) == 2
         assert workdays_between(D(2026, 10, 9), D(2026, 10, 9)) == 0
+
+
+@pytest.mark.django_db
+class TestBeyondTheLibrary:
+    def test_2027_new_year_and_spring_festival_are_not_working_days(self):
+        assert library_knows(2026) and not library_knows(2027)
+        assert not is_workday(D(2027, 1, 1))  # a Friday
+        for day in (8, 9, 10):  # Monday to Wednesday of the Spring Festival week
+            assert not is_workday(D(2027, 2, day))
+        assert is_workday(D(2027, 2, 11))
+        assert add_workdays(D(2026, 12, 31), 1) == D(2027, 1, 4)
+
+    def test_the_table_still_rules_over_the_fallback(self):
+        Holiday.objects.create(date=D(2027, 2, 7), is_workday=True, name="春节调休")
+        assert is_workday(D(2027, 2, 7))
+
+    def test_office_is_warned_from_november_until_next_year_is_entered(self):
+        assert calendar_warnings(D(2026, 10, 31)) == []
+        [warning] = calendar_warnings(D(2026, 11, 1))
+        assert "2027" in warning
+        Holiday.objects.create(date=D(2027, 2, 14), is_workday=True, name="春节调休")
+        assert calendar_warnings(D(2026, 11, 1)) == []
+
+    def test_a_year_in_use_without_a_schedule_is_warned_all_year(self):
+        assert len(calendar_warnings(D(2028, 3, 1))) == 1
+        assert len(calendar_warnings(D(2028, 11, 2))) == 2

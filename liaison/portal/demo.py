@@ -11,10 +11,31 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
 from django.db import transaction
 
-from deputies.models import Activity, DutyAssignment, EnterpriseLink, Person, ReceptionDay, Station, Suggestion
-from deputies.services import at_local, reception_days_generate, roster_for
+from deputies.models import (
+    Activity,
+    DutyAssignment,
+    EnterpriseLink,
+    Person,
+    ReceptionDay,
+    Station,
+    Suggestion,
+    Visit,
+)
+from deputies.services import (
+    activity_hold,
+    at_local,
+    reception_days_generate,
+    roster_for,
+    suggestion_answer,
+    suggestion_assign,
+    suggestion_close,
+    suggestion_rate,
+    suggestion_submit,
+    visit_record,
+)
 from liaison.core import roles
 from petitions import services
 from petitions.models import Category, Channel, Department, Petition, Satisfaction
@@ -101,16 +122,23 @@ PEOPLE = [
     ("韩梅", "grid_worker", "", "青杠街道 · 企业网格员", 1, "member", ""),
 ]
 
+# title, submitted to, where it stands ("closed" | "answered" | "assigned"), the answer (答复)
 SUGGESTIONS = [
-    ("关于支持璧山区打造智能网联新能源汽车控制器百亿级产业基地的建议", "重庆市经济和信息化委员会", "adopted"),
-    ("关于加快“充储泊配”设施建设的建议", "重庆市住房和城乡建设委员会", "implemented"),
-    ("关于推进渝西片区交通互联互通一体化发展的建议", "重庆市交通运输委员会", "answered"),
-    ("关于加大新能源汽车零部件企业技术改造支持力度的建议", "重庆市经济和信息化委员会", "answered"),
-    ("关于优化产业园区职工子女入学保障的建议", "璧山区教育委员会", "adopted"),
-    ("关于完善产业链企业技能人才培训补贴政策的建议", "璧山区人力资源和社会保障局", "filed"),
-    ("关于提升园区公共交通通勤服务的建议", "璧山区交通局", "answered"),
-    ("关于支持链上中小企业融资担保的建议", "璧山区发展和改革委员会", "filed"),
-]
+    ("关于支持璧山区打造智能网联新能源汽车控制器百亿级产业基地的建议", "重庆市经济和信息化委员会", "closed",
+     "已将控制器产业纳入全市智能网联新能源汽车产业集群重点支持方向，在技术改造、首台套应用等方面给予支持。"),
+    ("关于加快“充储泊配”设施建设的建议", "重庆市住房和城乡建设委员会", "closed",
+     "已会同相关部门制定充储泊配设施建设实施方案，2026年在璧山区新建公共充电桩及配套停车位。"),
+    ("关于推进渝西片区交通互联互通一体化发展的建议", "重庆市交通运输委员会", "answered",
+     "渝西片区干线公路及轨道交通项目已纳入规划，将分年度推进建设。"),
+    ("关于加大新能源汽车零部件企业技术改造支持力度的建议", "重庆市经济和信息化委员会", "answered",
+     "技术改造专项资金对零部件企业单列支持，申报指南已发布。"),
+    ("关于优化产业园区职工子女入学保障的建议", "璧山区教育委员会", "closed",
+     "已将园区职工子女纳入就近入学保障范围，2026年秋季学期起执行。"),
+    ("关于完善产业链企业技能人才培训补贴政策的建议", "璧山区人力资源和社会保障局", "assigned", ""),
+    ("关于提升园区公共交通通勤服务的建议", "璧山区交通局", "answered",
+     "已在早晚高峰加密园区通勤公交班次，并新开园区至城区的定制线路。"),
+    ("关于支持链上中小企业融资担保的建议", "璧山区发展和改革委员会", "assigned", ""),
+]  # fmt: skip
 
 # title, point, enterprise, category, channel, outcome ("site" | department name | "open")
 REQUESTS = [
@@ -218,36 +246,54 @@ def load() -> dict:
     handler = _user("handler", group=roles.DEPARTMENT_HANDLER, name="区交通局经办人")
     departments["区交通局"].handlers.add(handler)
 
-    for point, title, date in [
-        (points[0], "集中视察智能网联新能源汽车控制器产业发展情况", today - dt.timedelta(days=60)),
-        (points[1], "集中视察传动系统企业技术改造及用工保障情况", today - dt.timedelta(days=25)),
+    # 包挂: beyond each person's own two, the point's grid workers share every enterprise of the
+    # chain the point does not yet look after, so each point is linked to all of them (20+).
+    for point in points:
+        workers = [p for p in people if p.kind == "grid_worker" and p.stations.filter(point=point).exists()]
+        covered = set(
+            EnterpriseLink.objects.filter(person__stations__point=point).values_list("enterprise_id", flat=True)
+        )
+        missing = [e for e in enterprises.values() if e.pk not in covered]
+        for n, enterprise in enumerate(missing):
+            EnterpriseLink.objects.get_or_create(person=workers[n % len(workers)], enterprise=enterprise)
+
+    heads = {0: people[0].user, 1: people[1].user}
+    for point_index, title, date in [
+        (0, "集中视察智能网联新能源汽车控制器产业发展情况", today - dt.timedelta(days=60)),
+        (1, "集中视察传动系统企业技术改造及用工保障情况", today - dt.timedelta(days=25)),
     ]:
         activity, created = Activity.objects.get_or_create(
-            point=point, title=title, defaults={"kind": Activity.Kind.INSPECTION, "date": date,
+            point=points[point_index], title=title, defaults={"kind": Activity.Kind.INSPECTION, "date": date,
                                                  "summary": "代表深入企业生产一线，听取企业意见建议。"}
         )  # fmt: skip
         if created:
-            activity.participants.set([p for p in people if p.kind != "grid_worker"][:5])
+            invited = [p for p in people if p.kind != "grid_worker"][:5]
+            activity.participants.set(invited)
+            activity_hold(
+                activity=activity,
+                actor=heads[point_index],
+                attendees=invited,
+                enterprises=list(enterprises.values())[point_index * 3 : point_index * 3 + 3],
+                findings="企业反映高技能人才短缺、技改资金压力大，代表现场听取意见并形成建议。",
+                now=at_local(date, dt.time(17, 0)),
+            )
 
-    for index, (title, unit, status) in enumerate(SUGGESTIONS):
-        suggestion, created = Suggestion.objects.get_or_create(
-            point=points[index % 2],
-            title=title,
-            defaults={
-                "addressed_unit": unit,
-                "filed_on": today - dt.timedelta(days=20 * (len(SUGGESTIONS) - index)),
-                "status": status,
-                "content": "（建议正文略）",
-            },
-        )
-        if created:
-            suggestion.authors.set([people[index % 2], people[2 + index % 6]])
+    # 走访: each grid worker has visited the first enterprise they look after this month.
+    for n, person in enumerate(p for p in people if p.kind == "grid_worker"):
+        link = EnterpriseLink.objects.filter(person=person).order_by("enterprise__name").first()
+        visited = max(today.replace(day=1), today - dt.timedelta(days=n))
+        if link and not Visit.objects.filter(person=person, enterprise=link.enterprise, date=visited).exists():
+            visit_record(person=person, enterprise=link.enterprise, date=visited, raised="企业反映用工和物流成本问题",
+                         actor=admin_user)  # fmt: skip
+
+    for index, spec in enumerate(SUGGESTIONS):
+        _demo_suggestion(index, *spec, points[index % 2], [people[index % 2], people[2 + index % 6]],
+                         heads[index % 2], today)  # fmt: skip
 
     reception_days_generate(today=today)
     for point in points:
         _demo_reception_day(point, today)
 
-    heads = {0: people[0].user, 1: people[1].user}
     for index, (title, point_index, enterprise_name, category, channel, outcome) in enumerate(REQUESTS):
         _demo_request(
             index, title, points[point_index], enterprises[enterprise_name], category, channel, outcome,
@@ -255,6 +301,55 @@ def load() -> dict:
         )  # fmt: skip
     score_sync()
     return {"admin": admin_user.username, "password": DEMO_PASSWORD}
+
+
+def _letter(title: str) -> ContentFile:
+    """A one-page PDF standing for the answer letter (答复函) of the demo suggestions."""
+    text = b"BT /F1 14 Tf 72 760 Td (Reply letter) Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(text), text),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return ContentFile(bytes(out), name=f"{uuid.uuid5(NAMESPACE, title).hex}.pdf")
+
+
+def _demo_suggestion(index, title, unit, stage, answer, point, authors, head, today):
+    """A suggestion walked through its lifecycle by the point head (an author) to ``stage``."""
+    suggestion, created = Suggestion.objects.get_or_create(
+        point=point, title=title, defaults={"content": "（建议正文略）"}
+    )
+    if not created:
+        return
+    suggestion.authors.set(authors)
+    filed = today - dt.timedelta(days=20 * (len(SUGGESTIONS) - index))
+    answered = min(filed + dt.timedelta(days=30), today)
+
+    def at(day):
+        return at_local(day, dt.time(10, 0))
+
+    suggestion_submit(suggestion=suggestion, actor=head, addressed_unit=unit, filed_on=filed, now=at(filed))
+    suggestion_assign(suggestion=suggestion, actor=head, handling_unit=unit, now=at(filed))
+    if stage == "assigned":
+        return
+    suggestion_answer(
+        suggestion=suggestion, actor=head, answered_on=answered, response=answer, answer_letter=_letter(title),
+        now=at(answered),
+    )  # fmt: skip
+    if stage == "closed":
+        suggestion_rate(suggestion=suggestion, actor=head, rating=Suggestion.Rating.SATISFIED, now=at(answered))
+        suggestion_close(suggestion=suggestion, actor=head, now=at(answered))
 
 
 def _demo_reception_day(point, today):

@@ -278,6 +278,12 @@ PETITION_ADD_INFO_RATE_PER_CLIENT = env_int("PETITION_ADD_INFO_RATE_PER_CLIENT",
 
 # --- Reception days ----------------------------------------------------------------------------
 RECEPTION_ROSTER_MEMBERS = env_int("RECEPTION_ROSTER_MEMBERS", 2, minimum=1)  # members on duty besides the head
+# 签到 only on the reception day itself, between these local hours (from the first, before the second).
+RECEPTION_SIGN_IN_FROM_HOUR = env_int("RECEPTION_SIGN_IN_FROM_HOUR", 7, minimum=0)
+RECEPTION_SIGN_IN_UNTIL_HOUR = env_int("RECEPTION_SIGN_IN_UNTIL_HOUR", 20, minimum=1)
+# A scheduled day with nothing recorded is marked missed once this many whole days after it have passed
+# (the head is reminded to fill in the record on the first of them).
+RECEPTION_MISSED_AFTER_DAYS = env_int("RECEPTION_MISSED_AFTER_DAYS", 1, minimum=1)
 
 # --- Messages: e-mail, SMS providers and group robots (README, "Messages") ---------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
