@@ -336,3 +336,22 @@ def test_other_chains_points_are_not_on_this_chain(client, world):
 def test_stationed_people_are_unchanged_by_the_chain_page(client, world):
     StationFactory(point=world.point, person=PersonFactory(name="新代表"))
     assert chain_context(client).status_code == 200
+
+
+def test_stale_figures_are_shown_while_a_worker_recomputes_them(client, world):
+    from liaison.portal.chains import cached_chain_data
+
+    chain = world.point.chain
+    start = timezone.now()
+    assert cached_chain_data(chain, now=start)["requests"]["received"] == 0  # first view: computed
+    PetitionFactory(point=world.point)
+    # Fresh for five minutes: no recomputation, no query for requests.
+    with CaptureQueriesContext(connection) as captured:
+        assert cached_chain_data(chain, now=start + dt.timedelta(minutes=4))["requests"]["received"] == 0
+    assert len(captured) == 0
+    # Stale: this answer still shows the stored figures, and the refresh is queued (run in
+    # process here, as tasks are eager in tests).
+    later = start + dt.timedelta(minutes=6)
+    assert cached_chain_data(chain, now=later)["requests"]["received"] == 0
+    assert cached_chain_data(chain, now=later)["requests"]["received"] == 1
+    assert chain_context(client).context["requests"]["received"] == 1

@@ -2,17 +2,26 @@
 segment — its enterprises by role, the leaders' networks, the points set up on it, and the
 year's requests and suggestions as counts only. Composed from each app's selectors."""
 
+import datetime as dt
+
 from django.core.cache import cache
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from deputies import selectors as deputies
+from liaison.core.jobs import enqueue
 from petitions import selectors as petitions
 from points import selectors as points
 from points.models import Enterprise, IndustryChain
 
-CHAIN_TTL = 300
+# The request figures scan a year of a whole chain's requests: seconds at a province's scale
+# (bench: 333,000 requests a year, 3–4 s on two cores). So the page never waits for them once
+# they exist: figures older than CHAIN_FRESH are still shown while a worker recomputes them,
+# and kept for CHAIN_KEEP. Only the very first view (or one after a cache loss) computes inline.
+CHAIN_FRESH = dt.timedelta(minutes=5)
+CHAIN_KEEP = 24 * 3600
+CHAIN_REFRESH_LOCK = 600  # one queued recomputation at a time per chain and year
 
 
 def chain_data(chain: IndustryChain, year: int) -> dict:
@@ -61,9 +70,33 @@ def chain_data(chain: IndustryChain, year: int) -> dict:
     }
 
 
-def cached_chain_data(chain: IndustryChain, year: int | None = None) -> dict:
+def _key(chain_id: int, year: int) -> str:
+    return f"chain:{chain_id}:{year}"
+
+
+def chain_data_refresh(chain_id: int, year: int, now=None) -> dict:
+    """Compute the chain's figures for ``year`` and store them with the time they were
+    computed. Safe to re-run: the latest computation wins."""
+    now = now or timezone.now()
+    data = chain_data(IndustryChain.objects.get(pk=chain_id), year)
+    cache.set(_key(chain_id, year), {"computed_at": now, "data": data}, CHAIN_KEEP)
+    cache.delete(f"{_key(chain_id, year)}:refreshing")
+    return data
+
+
+def cached_chain_data(chain: IndustryChain, year: int | None = None, now=None) -> dict:
+    """The chain's figures as last computed: computed inline only when there are none; when
+    they are older than CHAIN_FRESH a worker recomputes them (queued once) and this answer
+    still uses the stored ones."""
+    now = now or timezone.now()
     year = year or timezone.localdate().year
-    return cache.get_or_set(f"chain:{chain.pk}:{year}", lambda: chain_data(chain, year), CHAIN_TTL)
+    key = _key(chain.pk, year)
+    entry = cache.get(key)
+    if entry is None:
+        return chain_data_refresh(chain.pk, year, now=now)
+    if now - entry["computed_at"] > CHAIN_FRESH and cache.add(f"{key}:refreshing", 1, CHAIN_REFRESH_LOCK):
+        enqueue("liaison.portal.tasks.refresh_chain_figures", chain.pk, year)
+    return entry["data"]
 
 
 def chain_page(request, code):
