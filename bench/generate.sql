@@ -2,7 +2,7 @@
 -- 50,000 enterprises; 1,000,000 requests over three years with their timelines.
 -- :scale multiplies the requests (1.0 for the full set). Runs in one transaction.
 
-INSERT INTO points_industrychain (id, name, description) VALUES (1, '智能网联新能源汽车', '');
+INSERT INTO points_industrychain (id, name, code, description) VALUES (1, '智能网联新能源汽车', 'nev', '');
 INSERT INTO points_chainsegment (chain_id, name, "order")
 SELECT 1, s, n FROM unnest(ARRAY['整车','传动系统','控制器','电池','电机','汽车电子','零部件']) WITH ORDINALITY AS t(s, n);
 

@@ -387,8 +387,64 @@ def measure_submissions(seconds=20, clients=16):
         server.wait(timeout=30)
 
 
+def measure_chain():
+    """The chain page (/chains/nev/) over the whole data set: the 50,000 enterprises spread over
+    the seven segments with roles, 20 leaders leading 5,000 enterprises, 5,000 suggestions, the
+    5,000 points and this year's share of the requests. Uncached: every figure computed."""
+    import django
+
+    django.setup()
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test import Client
+    from django.utils import timezone
+
+    from points.models import IndustryChain
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE points_enterprise SET segment_id = (SELECT min(id) FROM points_chainsegment) + id % 7,"
+            " chain_role = CASE WHEN id <= 2 THEN 'leader' WHEN id <= 20 THEN 'sub_leader'"
+            " WHEN id % 10 = 0 THEN 'backbone' WHEN id % 10 = 1 THEN 'tech_sme' ELSE 'supplier' END"
+        )
+        cursor.execute("DELETE FROM points_enterpriserelation")
+        cursor.execute(
+            "INSERT INTO points_enterpriserelation (source_id, target_id, kind)"
+            " SELECT 1 + g % 20, 21 + g, CASE WHEN g % 20 < 2 THEN 'supply' ELSE 'partner' END"
+            " FROM generate_series(0, 4999) g"
+        )
+        cursor.execute("DELETE FROM deputies_suggestion WHERE title LIKE 'bench-%%'")
+        cursor.execute(
+            "INSERT INTO deputies_suggestion (point_id, title, content, addressed_unit, filed_on, response, status)"
+            " SELECT 1 + g % 5000, 'bench-' || g, '', '', current_date - g % 200, '', 'filed'"
+            " FROM generate_series(1, 5000) g"
+        )
+        for table in ("points_enterprise", "points_enterpriserelation", "deputies_suggestion"):
+            cursor.execute(f"ANALYZE {table}")
+    chain = IndustryChain.objects.get(code="nev")
+    key = f"chain:{chain.pk}:{timezone.localdate().year}"
+    client = Client()
+    count = [0]
+
+    def counter(execute, sql, params, many, context):
+        count[0] += 1
+        return execute(sql, params, many, context)
+
+    def uncached():
+        cache.delete(key)
+        assert client.get("/chains/nev/").status_code == 200
+
+    with connection.execute_wrapper(counter):
+        uncached()
+    say("chain page, uncached (ms / queries)", f"{timed(uncached, repeat=5):.0f} / {count[0]}", "target < 300 ms")
+    client.get("/chains/nev/")
+    per_hit = timed(lambda: [client.get("/chains/nev/") for _ in range(20)], repeat=3) / 20
+    say("chain page, cached (ms per hit)", f"{per_hit:.1f}")
+
+
 MEASUREMENTS = {
     "pages": measure_pages,
+    "chain": measure_chain,
     "statistics": measure_statistics,
     "export": measure_export,
     "submissions": measure_submissions,

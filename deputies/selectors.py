@@ -8,7 +8,7 @@ from django.utils import timezone
 from points.models import LiaisonPoint
 from points.selectors import reception_date_in_month
 
-from .models import Activity, EnterpriseLink, ReceptionDay, Station, Suggestion, Visit
+from .models import Activity, DutyAssignment, EnterpriseLink, ReceptionDay, Station, Suggestion, Visit
 
 
 def on_duty(point: LiaisonPoint, today: dt.date | None = None):
@@ -95,3 +95,41 @@ def visit_coverage(points, today: dt.date | None = None) -> list[dict]:
         rows.append({"point": point, "linked": len(ids), "visited": len(seen),
                      "percent": round(100 * len(seen) / len(ids)) if ids else 0})  # fmt: skip
     return rows
+
+
+def chain_year_suggestions(chain, year: int) -> dict:
+    """Suggestions filed in ``year`` from the points of ``chain``: the total, how many the
+    addressed unit has answered, and the count by segment (of the point's host enterprise; None when
+    the point has none). One aggregate query."""
+    rows = list(
+        Suggestion.objects.filter(point__chain=chain, filed_on__year=year)
+        .values("point__host_enterprise__segment_id", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    by_segment: dict = {}
+    for row in rows:
+        key = row["point__host_enterprise__segment_id"]
+        by_segment[key] = by_segment.get(key, 0) + row["n"]
+    answered = (Suggestion.Status.ANSWERED, Suggestion.Status.RATED, Suggestion.Status.CLOSED)
+    return {
+        "filed": sum(r["n"] for r in rows),
+        "answered": sum(r["n"] for r in rows if r["status"] in answered),
+        "by_segment": by_segment,
+    }
+
+
+def seat_card_rows(day: ReceptionDay) -> list[dict]:
+    """One card per person on ``day``'s roster, heads first: name, role (点长 for the point's
+    head on that day, else the person's own: 市级人大代表, 议事代表, 企业网格员) and employer.
+    Two queries."""
+    heads = set(Station.objects.heads(day.date).filter(point_id=day.point_id).values_list("person_id", flat=True))
+    cards = []
+    for duty in DutyAssignment.objects.filter(reception_day=day).select_related("person").order_by("person__name"):
+        person = duty.person
+        roles = [str(Station.Role.HEAD.label)] if person.pk in heads else []
+        cards.append(
+            {"name": person.name, "roles": [*roles, person.role_label], "employer": person.employer,
+             "is_head": person.pk in heads}
+        )  # fmt: skip
+    return sorted(cards, key=lambda card: not card["is_head"])

@@ -3,7 +3,7 @@
 import datetime as dt
 
 from django.db.models import Count, Q
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from deputies.models import Activity, Station, Suggestion
@@ -126,3 +126,53 @@ def recently_resolved(point, limit: int = 6) -> list[dict]:
         .order_by("-resolved_at")
         .values("public_summary", "resolved_at")[:limit]
     )
+
+
+def chain_year_requests(chain, year: int) -> dict:
+    """Requests filed at the points of ``chain`` in ``year``, anonymised: counts only, never an
+    enterprise, a contact or a word of a request.
+
+    By segment (the enterprise's segment, else that of the point's host enterprise; None when
+    neither is known) and category, with the totals, the resolved share in per cent and the
+    average handling time in working days. Two aggregate queries whatever the number of rows.
+    """
+    tz = timezone.get_current_timezone()
+    requests = Petition.objects.filter(
+        point__chain=chain, **submitted_between(dt.date(year, 1, 1), dt.date(year, 12, 31))
+    )
+    resolved_q = Q(resolved_at__isnull=False)
+    rows = list(
+        requests.annotate(segment=Coalesce("enterprise__segment_id", "point__host_enterprise__segment_id"))
+        .values("segment", "category")
+        .annotate(n=Count("id"), done=Count("id", filter=resolved_q))
+        .order_by()
+    )
+    by_segment: dict = {}
+    by_category: dict = {}
+    for row in rows:
+        for table, key in ((by_segment, row["segment"]), (by_category, row["category"])):
+            cell = table.setdefault(key, {"received": 0, "resolved": 0})
+            cell["received"] += row["n"]
+            cell["resolved"] += row["done"]
+    received = sum(r["n"] for r in rows)
+    resolved = sum(r["done"] for r in rows)
+    pairs = list(
+        requests.filter(resolved_q)
+        .annotate(s=TruncDate("submitted_at", tzinfo=tz), r=TruncDate("resolved_at", tzinfo=tz))
+        .values_list("s", "r")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    labels = dict(Category.choices)
+    categories = [
+        {"label": str(labels.get(key, key)), "value": cell["received"], "resolved": cell["resolved"]}
+        for key, cell in sorted(by_category.items(), key=lambda item: (-item[1]["received"], item[0]))
+    ]
+    return {
+        "received": received,
+        "resolved": resolved,
+        "resolved_share": round(100 * resolved / received, 1) if received else None,
+        "average_workdays": _working_days(pairs),
+        "by_segment": by_segment,
+        "by_category": _bars(categories),
+    }

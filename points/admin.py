@@ -13,7 +13,7 @@ from liaison.core.models import Notification
 from liaison.core.notifications import deliver, notify
 
 from .admin_scope import ScopedAdmin
-from .models import ChainSegment, Enterprise, GroupRobot, IndustryChain, LiaisonPoint, Organisation
+from .models import ChainSegment, Enterprise, EnterpriseRelation, GroupRobot, IndustryChain, LiaisonPoint, Organisation
 from .querysets import is_office_staff
 from .services import point_rotate_qr
 
@@ -35,8 +35,8 @@ class SegmentInline(admin.TabularInline):
 
 @admin.register(IndustryChain)
 class IndustryChainAdmin(admin.ModelAdmin):
-    list_display = ["name"]
-    search_fields = ["name"]
+    list_display = ["name", "code"]
+    search_fields = ["name", "code"]
     inlines = [SegmentInline]
 
 
@@ -61,6 +61,22 @@ class EnterpriseAdmin(ScopedAdmin):
         if "organisation" in form.base_fields and not request.user.is_superuser:
             form.base_fields["organisation"].required = True  # new records always have an owner
         return form
+
+
+@admin.register(EnterpriseRelation)
+class EnterpriseRelationAdmin(ScopedAdmin):
+    """Who leads whom on the chain: the office keeps the relations of the enterprises it sees,
+    and may link them to any enterprise it may choose."""
+
+    list_display = ["source", "kind", "target", "segment"]
+    list_filter = ["kind"]
+    search_fields = ["source__name", "target__name"]
+    list_select_related = ["source", "target__segment"]
+    autocomplete_fields = ["source", "target"]
+
+    @admin.display(description=_("segment"), ordering="target__segment__order")
+    def segment(self, obj):
+        return obj.target.segment or "—"
 
 
 @admin.register(LiaisonPoint)

@@ -6,7 +6,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .querysets import EnterpriseQuerySet, LiaisonPointQuerySet, OrganisationQuerySet
+from .querysets import EnterpriseQuerySet, EnterpriseRelationQuerySet, LiaisonPointQuerySet, OrganisationQuerySet
 from .validators import validate_uscc
 
 
@@ -48,6 +48,12 @@ class Organisation(models.Model):
 
 class IndustryChain(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
+    code = models.SlugField(
+        _("public code"),
+        max_length=30,
+        unique=True,
+        help_text=_("Short code in the chain's public address, e.g. nev for /chains/nev/."),
+    )
     description = models.TextField(_("description"), blank=True)
 
     class Meta:
@@ -57,6 +63,9 @@ class IndustryChain(models.Model):
 
     def __str__(self):
         return self.name
+
+    def get_absolute_url(self):
+        return reverse("points:chain", args=[self.code])
 
 
 class ChainSegment(models.Model):
@@ -77,6 +86,7 @@ class ChainSegment(models.Model):
 class Enterprise(models.Model):
     class ChainRole(models.TextChoices):
         LEADER = "leader", _("chain leader")
+        SUB_LEADER = "sub_leader", _("segment chain leader")
         BACKBONE = "backbone", _("backbone enterprise")
         SUPPLIER = "supplier", _("supporting supplier")
         TECH_SME = "tech_sme", _("technology SME")
@@ -117,6 +127,46 @@ class Enterprise(models.Model):
 
     def clean(self):
         self.credit_code = (self.credit_code or "").strip().upper()
+
+
+class EnterpriseRelation(models.Model):
+    """An enterprise leading others on the chain: a chain leader (链主) and the suppliers it
+    buys from (配套), or a segment's chain leader (小链长) and the partners it coordinates (协作).
+    Visible to whoever may see either enterprise."""
+
+    class Kind(models.TextChoices):
+        SUPPLY = "supply", _("chain leader → supporting supplier")
+        PARTNER = "partner", _("segment chain leader → collaborating partner")
+
+    source = models.ForeignKey(
+        Enterprise, models.CASCADE, related_name="relations_out", verbose_name=_("leading enterprise")
+    )
+    target = models.ForeignKey(
+        Enterprise, models.CASCADE, related_name="relations_in", verbose_name=_("led enterprise")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+
+    objects = EnterpriseRelationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["source", "kind", "target"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "target"],
+                name="enterprise_relation_once",
+                violation_error_message=_("These two enterprises are already related."),
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(source=models.F("target")),
+                name="enterprise_relation_not_self",
+                violation_error_message=_("An enterprise cannot lead itself."),
+            ),
+        ]
+        verbose_name = _("enterprise relation")
+        verbose_name_plural = _("enterprise relations")
+
+    def __str__(self):
+        return f"{self.source} → {self.target}"
 
 
 class LiaisonPoint(models.Model):

@@ -103,6 +103,18 @@ class EnterpriseQuerySet(models.QuerySet):
         return self.filter(scope)
 
 
+class EnterpriseRelationQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Relations of which ``user`` may see either enterprise: the office that keeps a
+        supplier sees who leads it, the office that keeps the leader sees whom it leads."""
+        if _anonymous(user):
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        enterprises = apps.get_model("points", "Enterprise").objects.visible_to(user).values("id")
+        return self.filter(Q(source__in=enterprises) | Q(target__in=enterprises))
+
+
 class PointScopedQuerySet(models.QuerySet):
     """Rows that belong to a point (through ``point_path``): visible where the point is."""
 

@@ -4,7 +4,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import cache_control
 
-from .models import LiaisonPoint
+from .models import IndustryChain, LiaisonPoint
 from .qr import qr_png, qr_svg
 
 
@@ -16,7 +16,8 @@ def active_point(code):
 
 def home(request):
     points = LiaisonPoint.objects.active().select_related("chain", "host_enterprise", "organisation")
-    return render(request, "points/home.html", {"points": points})
+    chains = IndustryChain.objects.filter(pk__in=points.values("chain_id"))
+    return render(request, "points/home.html", {"points": points, "chains": chains})
 
 
 @cache_control(public=True, max_age=300)

@@ -46,6 +46,7 @@ class ChainFactory(factory.django.DjangoModelFactory):
         django_get_or_create = ["name"]
 
     name = "智能网联新能源汽车"
+    code = "nev"
 
 
 class EnterpriseFactory(factory.django.DjangoModelFactory):

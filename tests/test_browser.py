@@ -4,6 +4,7 @@ Run by ``make test`` when /usr/bin/chromium is present, and always in CI (which 
 With UPDATE_SCREENSHOTS=1 the journeys also refresh the README's screenshots in docs/.
 """
 
+import datetime as dt
 import io
 import os
 import re
@@ -100,9 +101,28 @@ def photo(tmp_path, size=(800, 600)) -> Path:
     return path
 
 
+# Radicals of the CJK Radicals Supplement that NFKC leaves alone (⻓ → 长, ⻋ → 车…).
+RADICALS = str.maketrans(
+    {
+        "\u2ed3": "长",
+        "\u2ee2": "马",
+        "\u2ecb": "车",
+        "\u2ee3": "骨",
+        "\u2ed8": "青",
+        "\u2ec5": "见",
+        "\u2ed4": "门",
+        "\u2edc": "飞",
+        "\u2edb": "风",
+        "\u2ee9": "黄",
+        "\u2edd": "食",
+        "\u2eda": "页",
+    }
+)
+
+
 def plain(text: str) -> str:
     """PDF text without spaces, with the radical forms PDF extraction yields folded (⼈ → 人)."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).translate(RADICALS)
 
 
 def login(page, live_server, username):
@@ -327,3 +347,126 @@ def test_head_prints_the_sign_in_sheet_the_record_and_the_performance_record(des
     for heading in ("履职档案", "履职概况", "积分构成", "积分明细", "接待日到岗"):
         assert heading in text, heading
     shot(desktop, "7-performance-record")
+
+
+def pdf_pages(page):
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(page.pdf(prefer_css_page_size=True, print_background=True)))
+    return reader.pages
+
+
+def mm(points: float) -> int:
+    return round(float(points) * 25.4 / 72)
+
+
+@pytest.fixture
+def chain_world(world):
+    """The world's chain drawn as the demo draws it: segments, anchors, relations, requests."""
+    from points.models import ChainSegment, EnterpriseRelation
+
+    from .factories import EnterpriseFactory
+
+    chain = world.point.chain
+    segments = {
+        name: ChainSegment.objects.create(chain=chain, name=name, order=n)
+        for n, name in enumerate(["整车", "动力电池", "电驱/传动", "控制器", "零部件", "充储泊配"])
+    }
+    byd = EnterpriseFactory(name="比亚迪汽车璧山园区", segment=segments["整车"], chain_role="leader")
+    qingshan = EnterpriseFactory(
+        name="青山工业传动系统有限公司", segment=segments["电驱/传动"], chain_role="sub_leader"
+    )
+    world.point.host_enterprise = byd
+    world.point.save()
+    world.enterprise.segment = segments["控制器"]
+    world.enterprise.chain_role = "backbone"
+    world.enterprise.save()
+    for n in range(12):
+        segment = list(segments.values())[1 + n % 5]
+        supplier = EnterpriseFactory(name=f"璧山配套企业{n}有限公司", segment=segment)
+        EnterpriseRelation.objects.create(source=byd, target=supplier, kind="supply")
+        if n % 2:
+            EnterpriseRelation.objects.create(source=qingshan, target=supplier, kind="partner")
+    for category in ("transport", "policy", "labour"):
+        PetitionFactory(point=world.point, enterprise=world.enterprise, category=category)
+    return chain
+
+
+def test_chain_page_on_a_phone_and_on_a4(phone, live_server, chain_world):
+    from playwright.sync_api import expect
+
+    phone.goto(f"{live_server.url}/chains/{chain_world.code}/")
+    expect(phone.get_by_test_id("chain-title")).to_have_text(chain_world.name)
+    expect(phone.get_by_test_id("chain-received")).to_have_text("3")
+    # Six segments, and the other point (no host enterprise) under "segment not recorded".
+    expect(phone.get_by_test_id("segment")).to_have_count(7)
+    expect(phone.get_by_test_id("chain-networks")).to_contain_text("带动配套企业 12 家")
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390  # no sideways scrolling on a phone
+    shot(phone, "7-phone-chain")
+    pages = pdf_pages(phone)
+    first = pages[0]
+    assert (mm(first.mediabox.width), mm(first.mediabox.height)) == (210, 297)  # A4 portrait
+    text = "".join(plain(p.extract_text()) for p in pages)
+    assert "整车" in text and "充储泊配" in text and "工作人员登录" not in text
+
+
+def test_seat_cards_print_one_a4_landscape_card_per_person(desktop, live_server, world):
+    from deputies.models import DutyAssignment, Person, ReceptionDay
+
+    day = ReceptionDay.objects.create(point=world.point, month=dt.date(2026, 12, 1), date=dt.date(2026, 12, 15))
+    people = list(Person.objects.filter(stations__point=world.point))
+    for person in people:
+        DutyAssignment.objects.create(reception_day=day, person=person)
+    login(desktop, live_server, "office")
+    desktop.goto(f"{live_server.url}/p/{world.point.code}/reception-days/{day.pk}/seat-cards/")
+    assert desktop.title() == f"{world.point.name} · 接待座位牌 2026-12-15"
+    shot(desktop, "8-seat-cards-print", full_page=False)
+    pages = pdf_pages(desktop)
+    assert len(pages) == len(people) == 3
+    for page, name in zip(pages, ["陈立群", "吴敏", "李晓梅"], strict=True):
+        assert (mm(page.mediabox.width), mm(page.mediabox.height)) == (297, 210)  # A4 landscape
+        text = plain(page.extract_text())
+        assert name in text and world.point.name in text
+    assert "点长" in plain(pages[0].extract_text())
+    assert "打印" not in "".join(plain(p.extract_text()) for p in pages)  # the toolbar stays on screen
+
+
+def test_outdoor_sign_prints_on_one_a3_page(desktop, live_server, world):
+    desktop.goto(f"{live_server.url}/p/{world.point.code}/sign/")
+    assert desktop.title() == f"{world.point.name} · 标识牌"
+    pages = pdf_pages(desktop)
+    assert len(pages) == 1
+    assert (mm(pages[0].mediabox.width), mm(pages[0].mediabox.height)) == (297, 420)  # A3 portrait
+    text = plain(pages[0].extract_text())
+    assert "人大代表活动点" in text and world.point.name in text and "码上说马上办" in text and "下次接待日" in text
+
+
+def test_wall_posters_print_as_four_a4_sheets(desktop, live_server, world):
+    world.point.rules = "一、每月接待日代表轮流值守。"
+    world.point.reception_process = "1. 扫码登记\n2. 代表受理"
+    world.point.save()
+    desktop.goto(f"{live_server.url}/p/{world.point.code}/wall/")
+    assert desktop.title() == f"{world.point.name} · 公示上墙"
+    pages = pdf_pages(desktop)
+    assert len(pages) == 4
+    for page in pages:
+        assert (mm(page.mediabox.width), mm(page.mediabox.height)) == (210, 297)
+    texts = [plain(p.extract_text()) for p in pages]
+    assert "值守人员" in texts[0] and "陈立群" in texts[0] and "照片" in texts[0] and "身份" in texts[0]
+    assert "接待流程" in texts[1] and "扫码登记" in texts[1]
+    assert "工作制度" in texts[2] and "轮流值守" in texts[2]
+    assert "码上说马上办" in texts[3]
+
+
+def test_display_screen_rotates_to_the_chain_panel(desktop, live_server, chain_world, world):
+    from playwright.sync_api import expect
+
+    desktop.set_viewport_size({"width": 1920, "height": 1080})
+    desktop.goto(f"{live_server.url}/p/{world.point.code}/screen/?rotate=2")
+    expect(desktop.locator("#screen-panel")).to_have_attribute("data-view", "point")
+    expect(desktop.locator(".screen-chain")).to_be_hidden()
+    expect(desktop.locator("#screen-panel")).to_have_attribute("data-view", "chain", timeout=6000)
+    expect(desktop.locator(".screen-chain")).to_be_visible()
+    expect(desktop.locator(".screen-chain")).to_contain_text("充储泊配")
+    expect(desktop.locator(".screen-figures")).to_be_hidden()

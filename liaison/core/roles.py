@@ -35,6 +35,7 @@ _POINT_READ = [
     *_crud("points.industrychain", *_VIEW),
     *_crud("points.chainsegment", *_VIEW),
     *_crud("points.enterprise", *_VIEW),
+    *_crud("points.enterpriserelation", *_VIEW),
     *_crud("points.liaisonpoint", *_VIEW),
     *_crud("deputies.person", *_VIEW),
     *_crud("deputies.station", *_VIEW),
@@ -66,6 +67,7 @@ ROLES: dict[str, list[str]] = {
         *_crud("scoring.scoringrule", "change"),
         *_crud("core.notification", *_VIEW),
         *_crud("points.grouprobot", *_ALL),
+        *_crud("points.enterpriserelation", *_ALL),
     ],
     POINT_HEAD: [
         *_TRIAGE,

@@ -39,7 +39,7 @@ from deputies.services import (
 from liaison.core import roles
 from petitions import services
 from petitions.models import Category, Channel, Department, Petition, Satisfaction
-from points.models import ChainSegment, Enterprise, IndustryChain, LiaisonPoint, Organisation
+from points.models import ChainSegment, Enterprise, EnterpriseRelation, IndustryChain, LiaisonPoint, Organisation
 from points.selectors import reception_date_in_month
 from points.validators import make_uscc
 from scoring.services import score_sync
@@ -53,7 +53,7 @@ SEGMENTS = ["整车", "传动系统", "控制器", "电池", "电机", "汽车�
 ENTERPRISES = [
     # name, segment, chain role
     ("比亚迪汽车璧山园区", "整车", "leader"),
-    ("青山工业传动系统有限公司", "传动系统", "leader"),
+    ("青山工业传动系统有限公司", "传动系统", "sub_leader"),
     ("璧山智控电子有限公司", "控制器", "backbone"),
     ("渝西动力电池科技有限公司", "电池", "backbone"),
     ("璧山精密齿轮有限公司", "传动系统", "supplier"),
@@ -75,6 +75,18 @@ ENTERPRISES = [
     ("青杠物流配送有限公司", "零部件", "supplier"),
     ("渝西汽车玻璃有限公司", "零部件", "supplier"),
 ]
+
+# The two anchors' networks (the chain page counts them): BYD buys from the suppliers (链主 →
+# 配套), 青山工业 coordinates the transmission partners (小链长 → 协作).
+RELATIONS = [
+    ("比亚迪汽车璧山园区", "supply", [name for name, _, role in ENTERPRISES if role == "supplier"] + [
+        "璧山智控电子有限公司", "渝西动力电池科技有限公司", "重庆驰远电机有限公司",
+    ]),
+    ("青山工业传动系统有限公司", "partner", [
+        "璧山精密齿轮有限公司", "璧山铝压铸有限公司", "重庆华锐减速器有限公司", "重庆驰远电机有限公司",
+        "来凤新材料科技有限公司", "丁家模具制造有限公司", "璧山电控测试技术有限公司",
+    ]),
+]  # fmt: skip
 
 DEPARTMENTS = [
     "区发展改革委", "区教委", "区交通局", "区住房城乡建委", "区经济信息委", "区人力社保局", "区规划自然资源局", "区市场监管局",
@@ -178,7 +190,7 @@ def load() -> dict:
     district.staff.add(office)
 
     chain, _ = IndustryChain.objects.get_or_create(
-        name="智能网联新能源汽车", defaults={"description": "璧山区智能网联新能源汽车产业链"}
+        name="智能网联新能源汽车", defaults={"code": "nev", "description": "璧山区智能网联新能源汽车产业链"}
     )
     segments = {}
     for order, name in enumerate(SEGMENTS):
@@ -196,6 +208,12 @@ def load() -> dict:
                 "contact_name": "办公室",
             },
         )
+
+    for source, kind, targets in RELATIONS:
+        for target in targets:
+            EnterpriseRelation.objects.get_or_create(
+                source=enterprises[source], target=enterprises[target], defaults={"kind": kind}
+            )
 
     points = []
     for spec in POINTS:

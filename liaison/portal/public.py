@@ -25,14 +25,20 @@ def point_page(request, code):
 
 def screen(request, code):
     """The display screen for the TV in the point's room. ``?refresh=N`` sets the panel's
-    refresh interval in seconds (default 60)."""
+    refresh interval in seconds (default 60), ``?rotate=N`` how long each panel (the point's
+    figures, its chain) shows (default 20)."""
     point = active_point(code)
-    try:
-        refresh = min(max(int(request.GET.get("refresh", 60)), 2), 3600)
-    except ValueError:
-        refresh = 60
+    refresh = _seconds(request.GET.get("refresh"), 60)
+    rotate = _seconds(request.GET.get("rotate"), 20)
     context = {"point": point, **selectors.screen_data(point), "qr_svg": qr_svg(point.qr_url).decode()}
-    return render(request, "points/screen.html", {**context, "refresh": refresh})
+    return render(request, "points/screen.html", {**context, "refresh": refresh, "rotate": rotate})
+
+
+def _seconds(value, default: int) -> int:
+    try:
+        return min(max(int(value if value is not None else default), 2), 3600)
+    except ValueError:
+        return default
 
 
 @cache_control(max_age=30)

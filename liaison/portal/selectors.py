@@ -9,6 +9,8 @@ from petitions import selectors as petitions
 from points.models import LiaisonPoint
 from scoring import selectors as scoring
 
+from .chains import cached_chain_data
+
 FIGURES_TTL = 300
 SCREEN_TTL = 60
 
@@ -40,6 +42,13 @@ def screen_data(point: LiaisonPoint) -> dict:
                 for r in petitions.recently_resolved(point)
             ],
             "top": scoring.top_scores(point, timezone.localdate().year),
+            "chain": _chain_panel(cached_chain_data(point.chain)),
         }
 
     return cache.get_or_set(f"screen:{point.pk}", compute, SCREEN_TTL)
+
+
+def _chain_panel(data: dict) -> dict:
+    """The screen's chain panel: each segment with this year's counts."""
+    keys = ("name", "enterprises", "received", "resolved", "suggestions")
+    return {"year": data["year"], "segments": [{key: row[key] for key in keys} for row in data["segments"]]}
