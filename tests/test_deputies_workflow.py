@@ -379,6 +379,13 @@ class TestActivityRules:
         inspection.refresh_from_db()
         assert inspection.status == Activity.Status.PLANNED and not inspection.attendees.exists()
 
+    def test_only_held_activities_count_on_the_point_page(self, world, inspection):
+        from deputies.selectors import point_year_counts
+
+        assert point_year_counts(world.point, 2026)["activities"] == 0  # planned
+        take_activity("hold", inspection, world)
+        assert point_year_counts(world.point, 2026)["activities"] == 1
+
     def test_photos_are_kept_re_encoded(self, world, inspection):
         import io
 
