@@ -39,10 +39,11 @@ def next_reception_date(point: LiaisonPoint, today: dt.date | None = None) -> dt
 
 
 def point_year_counts(point: LiaisonPoint, year: int) -> dict:
-    """People stationed now, and the year's activities and suggestions, at one point."""
+    """People stationed now, and the year's held activities and submitted suggestions, at one
+    point (a planned or cancelled activity, a draft, is not yet work done)."""
     return {
         "people": Station.objects.current().filter(point=point).count(),
-        "activities": Activity.objects.filter(point=point, date__year=year).count(),
+        "activities": Activity.objects.filter(point=point, date__year=year, status=Activity.Status.HELD).count(),
         "suggestions": Suggestion.objects.filter(point=point, filed_on__year=year).count(),
     }
 

@@ -166,7 +166,8 @@ class TestReminderDays:
         services.reception_reminders_scan(now=at(2026, 12, 13, 8, 0))
         rows = Notification.objects.filter(key__contains=f"reception:{day.pk}:")
         assert rows.exists() and {r.context["days_before"] for r in rows} == {2}
-        subject, _text, _html = notifications.render(rows.filter(channel="in_app").first())
+        with time_machine.travel(at(2026, 12, 13, 8, 1)):
+            subject, _text, _html = notifications.render(rows.filter(channel="in_app").first())
         assert "2" in subject and "3" not in subject, subject
 
     def test_one_bad_day_does_not_stop_the_reminders_of_the_others(self, world, day, monkeypatch):
@@ -379,6 +380,13 @@ class TestActivityRules:
         inspection.refresh_from_db()
         assert inspection.status == Activity.Status.PLANNED and not inspection.attendees.exists()
 
+    def test_only_held_activities_count_on_the_point_page(self, world, inspection):
+        from deputies.selectors import point_year_counts
+
+        assert point_year_counts(world.point, 2026)["activities"] == 0  # planned
+        take_activity("hold", inspection, world)
+        assert point_year_counts(world.point, 2026)["activities"] == 1
+
     def test_photos_are_kept_re_encoded(self, world, inspection):
         import io
 
@@ -510,3 +518,16 @@ class TestPrintedSheets:
     def test_another_points_sheet_is_a_404(self, client, world, day):
         client.force_login(world.outsider_deputy)
         assert client.get(f"/admin/deputies/receptionday/{day.pk}/print/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_reminder_delivered_a_day_late_still_counts_the_days_right(world, day):
+    from liaison.core.models import Notification
+
+    services.reception_reminders_scan(now=at(2026, 12, 12, 9, 30))  # the 3-day reminder, on time
+    row = Notification.objects.filter(key__contains=f"reception:{day.pk}:", channel="in_app").first()
+    with time_machine.travel(at(2026, 12, 12, 10)):
+        assert "3" in notifications.render(row)[0]
+    with time_machine.travel(at(2026, 12, 13, 10)):  # the worker was down: sent a day late
+        subject = notifications.render(row)[0]
+    assert "2" in subject and "3" not in subject, subject
