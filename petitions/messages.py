@@ -75,6 +75,21 @@ def tracking_link(petition: Petition) -> str:
     return absolute_url(petition.get_tracking_url())
 
 
+def _facts(petition: Petition) -> dict:
+    """What the message states as it was when the event happened: it is rendered when sent,
+    and by then the request may have moved on (a reopened request has no department)."""
+    department = petition.department
+    return {
+        "department_name": department.name if department is not None else "",
+        "sign_due": _date(petition.due_date),
+        "reply_due": _date(petition.reply_due),
+    }
+
+
+def _date(value) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else ""
+
+
 def _enterprise(event: PetitionEvent, petition: Petition, now) -> None:
     template = ENTERPRISE_SMS.get((event.action, event.to_status))
     if not template or event.from_status == event.to_status or not petition.contact_phone:
@@ -82,7 +97,7 @@ def _enterprise(event: PetitionEvent, petition: Petition, now) -> None:
     notify(
         key=f"enterprise:{event.pk}:sms",
         template=template,
-        context={"petition": petition, "event": event},
+        context={"petition": petition, "event": event, **_facts(petition)},
         channel=Notification.Channel.SMS,
         address=petition.contact_phone,
         link=tracking_link(petition),
@@ -132,7 +147,7 @@ def _dispatched(event, petition, now) -> None:
     handler accounts by SMS to its office phone; one without accounts or a platform is flagged
     on the (internal) timeline so the point follows it up by phone."""
     department = petition.department
-    context = {"petition": petition, "department": department}
+    context = {"petition": petition, "department": department, **_facts(petition)}
     key = f"dispatch:{event.pk}"
     handlers = list(department.handlers.filter(is_active=True))
     _tell_users(handlers, key=key, template="handler_dispatch", context=context,

@@ -1,0 +1,205 @@
+"""Closing the loop: who hears of each step, by which channel, once; what the enterprise reads of
+it; links that work where the portal runs. SMS is read from the test backend's outbox."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from rest_framework.test import APIClient
+
+from liaison.core import notifications, sms
+from liaison.core.models import Notification
+from petitions import escalation, services
+from petitions.models import Petition, PetitionEvent, Satisfaction, Status
+from petitions.workflow import ENTERPRISE_ACTOR
+
+from .factories import DepartmentFactory, PersonFactory, PetitionFactory
+
+TZ = ZoneInfo("Asia/Shanghai")
+MONDAY = dt.datetime(2026, 11, 2, 10, 0, tzinfo=TZ)
+PHONE = "13812341234"
+BASE = "https://liaison.example.gov.cn"
+
+
+@pytest.fixture(autouse=True)
+def outbox(settings):
+    settings.PUBLIC_BASE_URL = BASE
+    sms.outbox.clear()
+    yield sms.outbox
+    sms.outbox.clear()
+
+
+def at(days=0, hours=0):
+    return MONDAY + dt.timedelta(days=days, hours=hours)
+
+
+def deliver(now):
+    return notifications.deliver_due(now=now)
+
+
+def to(phone):
+    return [text for number, text in sms.outbox if number == phone]
+
+
+def every_scan_twice(now):
+    for _ in range(2):
+        escalation.escalation_scan(now=now)
+        escalation.weekly_digest_scan(now=now)
+        deliver(now)
+
+
+@pytest.mark.django_db
+class TestTheEnterpriseIsTold:
+    def test_a_full_life_sends_exactly_these_sms_each_with_the_link_and_none_twice(self, world):
+        petition = PetitionFactory(point=world.point, contact_phone=PHONE, now=at())
+        link = BASE + petition.get_tracking_url()
+        services.petition_accept(petition=petition, actor=world.deputy, now=at(hours=1))
+        services.petition_dispatch(petition=petition, actor=world.deputy, department=world.department, now=at(hours=2))
+        reply_due = petition.reply_due  # gone once the request is reopened; the message keeps it
+        services.petition_sign(petition=petition, actor=world.handler, now=at(hours=3))
+        services.petition_reply(petition=petition, actor=world.handler, result="已协调用地指标", now=at(hours=4))
+        services.petition_rate(
+            petition=petition, actor=ENTERPRISE_ACTOR, satisfaction=Satisfaction.UNSATISFIED, now=at(hours=5)
+        )
+        services.petition_resolve_on_site(petition=petition, actor=world.deputy, result="现场答复", now=at(hours=6))
+        services.petition_rate(
+            petition=petition, actor=ENTERPRISE_ACTOR, satisfaction=Satisfaction.SATISFIED, now=at(hours=7)
+        )
+        petition.refresh_from_db()
+        assert petition.status == Status.CLOSED
+        every_scan_twice(at(hours=8))
+        texts = to(PHONE)
+        expected = ["已收到", "已受理", "已交办区交通局", "已答复", "重办", "已答复", "已办结"]
+        assert len(texts) == len(expected), texts
+        for text, words in zip(texts, expected, strict=True):
+            assert words in text and link in text and petition.number in text, text
+        assert "此前的答复作废" in texts[4]
+        assert f"应于{reply_due:%Y-%m-%d}前答复" in texts[2]
+        assert Notification.objects.filter(channel="sms", address=PHONE).count() == len(expected)
+
+    def test_a_rating_of_a_closed_request_sends_nothing_more(self, world):
+        petition = PetitionFactory(point=world.point, contact_phone=PHONE, now=at())
+        services.petition_accept(petition=petition, actor=world.deputy, now=at(hours=1))
+        services.petition_resolve_on_site(petition=petition, actor=world.deputy, result="现场答复", now=at(hours=2))
+        services.petition_confirm(petition=petition, actor=world.deputy, now=at(hours=3))
+        services.petition_rate(
+            petition=petition, actor=ENTERPRISE_ACTOR, satisfaction=Satisfaction.SATISFIED, now=at(hours=4)
+        )
+        deliver(at(hours=5))
+        assert len([t for t in to(PHONE) if "已办结关闭" in t]) == 1
+
+    def test_rejection_carries_the_reason_and_merging_the_request_it_follows(self, world):
+        rejected = PetitionFactory(point=world.point, contact_phone="13900001111", now=at())
+        services.petition_reject(petition=rejected, actor=world.deputy, reason="属于司法程序事项", now=at(hours=1))
+        kept = PetitionFactory(point=world.point, contact_phone="13900002222", now=at())
+        merged = PetitionFactory(point=world.point, contact_phone="13900003333", now=at())
+        services.petition_merge(petition=merged, into=kept, actor=world.deputy, now=at(hours=1))
+        deliver(at(hours=2))
+        assert "属于司法程序事项" in to("13900001111")[-1] and "未予受理" in to("13900001111")[-1]
+        assert kept.number in to("13900003333")[-1] and "合并" in to("13900003333")[-1]
+
+    def test_a_request_staff_enter_on_its_behalf_sends_the_link_to_the_number_given(self, world):
+        petition = PetitionFactory.build(point=world.point, contact_phone="13700007777", channel="reception")
+        petition, _ = services.petition_submit(petition=petition, actor=world.deputy, now=at())
+        deliver(at(hours=1))
+        (text,) = to("13700007777")
+        assert BASE + petition.get_tracking_url() in text and petition.number in text
+
+
+@pytest.mark.django_db
+class TestStaffAreTold:
+    def test_the_departments_handlers_hear_of_a_dispatch_in_the_desk_and_by_sms(self, world):
+        PersonFactory(user=world.handler, name="赵办理", phone="13611112222")
+        petition = PetitionFactory(point=world.point, now=at())
+        services.petition_accept(petition=petition, actor=world.deputy, now=at(hours=1))
+        services.petition_dispatch(petition=petition, actor=world.deputy, department=world.department, now=at(hours=2))
+        rows = Notification.objects.filter(template="handler_dispatch", user=world.handler)
+        assert set(rows.values_list("channel", flat=True)) == {"in_app", "sms"} | (
+            {"email"} if world.handler.email else set()
+        )
+        every_scan_twice(at(hours=3))
+        (text,) = to("13611112222")
+        assert petition.number in text and "区交通局" in text and str(petition.reply_due) in text
+        assert not petition.events.filter(action="note").exists()  # a department with handlers is not flagged
+
+    def test_a_department_without_handler_accounts_gets_an_sms_and_is_flagged(self, world):
+        lonely = DepartmentFactory(
+            name="区规划和自然资源局", organisation=world.point.organisation, phone="13500001234"
+        )
+        petition = PetitionFactory(point=world.point, now=at())
+        services.petition_accept(petition=petition, actor=world.deputy, now=at(hours=1))
+        services.petition_dispatch(petition=petition, actor=world.deputy, department=lonely, now=at(hours=2))
+        deliver(at(hours=3))
+        (text,) = to("13500001234")
+        assert petition.number in text
+        flag = petition.events.get(action="note")
+        assert not flag.public and "13500001234" in flag.text and "区规划和自然资源局" in flag.text
+
+    def test_the_handling_deputy_hears_of_a_return_and_of_an_unsatisfied_rating(self, world):
+        petition = PetitionFactory(point=world.point, now=at())
+        services.petition_accept(petition=petition, actor=world.deputy, now=at(hours=1))
+        services.petition_dispatch(petition=petition, actor=world.deputy, department=world.department, now=at(hours=2))
+        services.petition_return(petition=petition, actor=world.handler, reason="不属于本单位职责", now=at(hours=3))
+        returned = Notification.objects.get(template="staff_returned", user=world.deputy, channel="in_app")
+        assert "不属于本单位职责" in notifications.render(returned)[1]
+        services.petition_resolve_on_site(petition=petition, actor=world.deputy, result="现场答复", now=at(hours=4))
+        services.petition_rate(
+            petition=petition, actor=ENTERPRISE_ACTOR, satisfaction=Satisfaction.UNSATISFIED, comment="没解决",
+            now=at(hours=5),
+        )  # fmt: skip
+        unsatisfied = Notification.objects.get(template="staff_unsatisfied", user=world.deputy, channel="in_app")
+        assert "没解决" in notifications.render(unsatisfied)[1]
+        assert unsatisfied.link == f"/admin/petitions/petition/{petition.pk}/change/"
+
+
+@pytest.mark.django_db
+class TestPublicAndInternal:
+    def _returned(self, world):
+        petition = PetitionFactory(point=world.point, now=at())
+        services.petition_accept(petition=petition, actor=world.deputy, now=at(hours=1))
+        services.petition_dispatch(petition=petition, actor=world.deputy, department=world.department, now=at(hours=2))
+        services.petition_return(petition=petition, actor=world.handler, reason="不属于本单位职责ZZ", now=at(hours=3))
+        services.petition_note(petition=petition, actor=world.deputy, text="内部备注YY", now=at(hours=4))
+        return petition
+
+    def test_the_tracking_page_shows_status_texts_not_the_return_reason_or_notes(self, world):
+        petition = self._returned(world)
+        page = Client().get(petition.get_tracking_url()).content.decode()
+        assert "不属于本单位职责ZZ" not in page and "内部备注YY" not in page
+        assert "正在重新确定承办单位" in page and "已交办承办单位" in page
+        assert petition.events.get(action="return").text == "不属于本单位职责ZZ"  # kept for staff
+
+    def test_the_public_api_shows_the_same(self, world):
+        petition = self._returned(world)
+        data = APIClient().get(f"/api/v1/public/requests/{petition.number}/{petition.access_token}/").json()
+        body = str(data)
+        assert "不属于本单位职责ZZ" not in body and "内部备注YY" not in body
+        labels = [event["action_label"] for event in data["events"]]
+        assert labels[:4] == ["已收到", "已受理，正在办理", "已交办承办单位", "正在重新确定承办单位"]
+        assert data["tracking_url"] == BASE + petition.get_tracking_url()
+
+    def test_the_status_text_follows_the_readers_language(self, world):
+        petition = self._returned(world)
+        client = Client()
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+        page = client.get(petition.get_tracking_url()).content.decode()
+        assert "Being assigned to the right department" in page and "正在重新确定承办单位" not in page
+        assert PetitionEvent.objects.filter(petition=petition, action="return", public=False).exists()
+
+
+@pytest.mark.django_db
+class TestLinks:
+    def test_qr_poster_and_api_follow_public_base_url(self, world, settings):  # noqa: F811
+        settings.PUBLIC_BASE_URL = "http://192.168.1.23:8080"
+        assert world.point.qr_url == f"http://192.168.1.23:8080/s/{world.point.qr_token}/"
+        api = APIClient().get("/api/v1/points/byd/").json()
+        assert api["submit_url"] == world.point.qr_url
+        petition = PetitionFactory(point=world.point, contact_phone=PHONE, now=at())
+        deliver(at(hours=1))
+        assert f"http://192.168.1.23:8080{petition.get_tracking_url()}" in to(PHONE)[0]
+
+    def test_admin_links_are_reversed(self, world):
+        assert notifications.admin_link(Petition, 7) == "/admin/petitions/petition/7/change/"
+        assert notifications.admin_link(Petition) == "/admin/petitions/petition/"
