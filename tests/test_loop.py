@@ -14,8 +14,9 @@ from liaison.core.models import Notification
 from petitions import escalation, services
 from petitions.models import Petition, PetitionEvent, Satisfaction, Status
 from petitions.workflow import ENTERPRISE_ACTOR
+from points.models import GroupRobot
 
-from .factories import DepartmentFactory, PersonFactory, PetitionFactory
+from .factories import DepartmentFactory, PersonFactory, PetitionFactory, UserFactory
 
 TZ = ZoneInfo("Asia/Shanghai")
 MONDAY = dt.datetime(2026, 11, 2, 10, 0, tzinfo=TZ)
@@ -203,3 +204,61 @@ class TestLinks:
     def test_admin_links_are_reversed(self, world):
         assert notifications.admin_link(Petition, 7) == "/admin/petitions/petition/7/change/"
         assert notifications.admin_link(Petition) == "/admin/petitions/petition/"
+
+
+def escalated_to(petition, level):
+    return set(
+        Notification.objects.filter(key__startswith=f"escalation:{petition.pk}:{level}:").values_list(
+            "user__username", flat=True
+        )
+    )
+
+
+@pytest.mark.django_db
+class TestEscalationReachesAPerson:
+    """The world's street working committee has no accounts; the district office above it has."""
+
+    def test_level_two_with_no_street_accounts_reaches_the_district_and_the_timeline_says_so(self, world):
+        petition = PetitionFactory(point=world.point, now=at())  # due 3 November
+        escalation.escalation_scan(now=at(days=2))
+        escalation.escalation_scan(now=at(days=7))  # 3 working days late: level 2
+        assert escalated_to(petition, 2) == {"office", "head"}
+        text = petition.events.filter(action="escalate").latest("id").text
+        assert text.startswith("级别 2") and "测试区人大办" in text and "本级机关无可用账号" in text
+
+    def test_a_street_account_is_used_when_there_is_one(self, world):
+        street_staff = UserFactory(username="street")
+        world.point.organisation.staff.add(street_staff)
+        petition = PetitionFactory(point=world.point, now=at())
+        escalation.escalation_scan(now=at(days=7))
+        assert escalated_to(petition, 2) == {"street", "head"}
+        assert "本级机关无可用账号" not in petition.events.get(action="escalate").text
+
+    def test_a_request_that_jumps_levels_tells_the_levels_it_skipped_once_each(self, world):
+        petition = PetitionFactory(point=world.point, now=at(days=-60))
+        services.petition_accept(petition=petition, actor=world.deputy, now=at(days=-60))
+        for _ in range(2):
+            assert escalation.escalation_scan(now=at()) in ({3: 1, 2: 0, 1: 0}, {3: 0, 2: 0, 1: 0})
+        assert escalated_to(petition, 1) == {"deputy"}  # before dispatch: the handling deputy
+        assert escalated_to(petition, 2) == {"office"}  # the street has nobody: the district
+        assert escalated_to(petition, 3) == {"office", "head"}  # the head hears of the level reached
+        assert petition.events.filter(action="escalate").count() == 1
+        assert Notification.objects.filter(key__startswith=f"escalation:{petition.pk}:", user=world.office).count() == (
+            2 * len(notifications.user_channels(world.office.email))
+        )
+
+    def test_the_group_chat_gets_one_summary_per_point_per_run(self, world):
+        GroupRobot.objects.create(
+            name="代表工作群", kind="wecom", webhook_url="http://127.0.0.1:9/x", point=world.point
+        )
+        for _ in range(3):
+            PetitionFactory(point=world.point, now=at(days=-60))
+        PetitionFactory(point=world.point, now=at())
+        for _ in range(2):
+            escalation.escalation_scan(now=at(days=2))
+        rows = Notification.objects.filter(channel="robot", template="robot_escalation")
+        assert rows.count() == 1
+        subject, body, _html = notifications.render(rows.get())
+        assert "三级（区人大办督办）3件" in body and "一级（提醒）1件" in body and world.point.name in subject
+        escalation.escalation_scan(now=at(days=7))  # the fourth reaches level 2: a new run, a new summary
+        assert rows.count() == 2
