@@ -12,7 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from liaison.core.notifications import notify, notify_user
-from points.models import LiaisonPoint
+from points.models import GroupRobot, LiaisonPoint
+from points.robots import notify_robots
 from points.selectors import reception_date_in_month
 
 from .models import DutyAssignment, Person, ReceptionDay, Station
@@ -111,6 +112,10 @@ def reception_reminders_scan(*, now=None) -> int:
             continue
         occasion, days_before = due[-1]
         link = f"/admin/deputies/receptionday/{day.pk}/change/"
+        created += notify_robots(
+            point=day.point, event=GroupRobot.Event.RECEPTION_REMINDER, key=f"reception:{day.pk}:{occasion}",
+            template="robot_reception_reminder", context={"day": day}, link=link, now=now,
+        )  # fmt: skip
         for assignment in day.assignments.select_related("person__user"):
             created += _remind_person(
                 assignment.person,

@@ -2,6 +2,7 @@
 it; links that work where the portal runs. SMS is read from the test backend's outbox."""
 
 import datetime as dt
+import ipaddress
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -9,7 +10,8 @@ from django.conf import settings
 from django.test import Client
 from rest_framework.test import APIClient
 
-from liaison.core import notifications, sms
+from deputies.services import reception_days_generate, reception_reminders_scan
+from liaison.core import lan, notifications, sms
 from liaison.core.models import Notification
 from petitions import escalation, services
 from petitions.models import Petition, PetitionEvent, Satisfaction, Status
@@ -262,3 +264,27 @@ class TestEscalationReachesAPerson:
         assert "三级（区人大办督办）3件" in body and "一级（提醒）1件" in body and world.point.name in subject
         escalation.escalation_scan(now=at(days=7))  # the fourth reaches level 2: a new run, a new summary
         assert rows.count() == 2
+
+
+@pytest.mark.django_db
+def test_the_group_chat_hears_of_the_reception_day_once_per_reminder(world):
+    GroupRobot.objects.create(
+        name="代表工作群",
+        kind="wecom",
+        webhook_url="http://127.0.0.1:9/x",
+        point=world.point,
+        on_reception_reminder=True,
+    )
+    reception_days_generate(today=dt.date(2026, 12, 1), months=1)
+    for _ in range(2):
+        reception_reminders_scan(now=dt.datetime(2026, 12, 14, 9, 5, tzinfo=TZ))
+    rows = Notification.objects.filter(channel="robot", template="robot_reception_reminder")
+    assert rows.count() == 1 and world.point.name in notifications.render(rows.get())[0]
+
+
+class TestLanAddress:
+    def test_every_interface_means_the_machines_lan_address_found_without_traffic(self):
+        address = lan.lan_address()
+        assert ipaddress.ip_address(address)  # an address, whichever this machine has
+        assert lan.public_base_url("0.0.0.0", "8080") == f"http://{address}:8080"  # noqa: S104
+        assert lan.public_base_url("127.0.0.1", 8000) == "http://127.0.0.1:8000"
