@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from liaison.core.notifications import notify, notify_user
+from liaison.core.notifications import admin_link, notify, notify_user
 from points.models import GroupRobot, LiaisonPoint
 from points.robots import notify_robots
 from points.selectors import reception_date_in_month
@@ -111,7 +111,7 @@ def reception_reminders_scan(*, now=None) -> int:
         if not due:
             continue
         occasion, days_before = due[-1]
-        link = f"/admin/deputies/receptionday/{day.pk}/change/"
+        link = admin_link(ReceptionDay, day.pk)
         created += notify_robots(
             point=day.point, event=GroupRobot.Event.RECEPTION_REMINDER, key=f"reception:{day.pk}:{occasion}",
             template="robot_reception_reminder", context={"day": day}, link=link, now=now,
@@ -147,7 +147,7 @@ def reception_reminders_scan(*, now=None) -> int:
                 key=f"reception-record:{day.pk}:{head.pk}",
                 template="reception_record",
                 context={"day": day, "person": head},
-                link=f"/admin/deputies/receptionday/{day.pk}/change/",
+                link=admin_link(ReceptionDay, day.pk),
                 now=now,
             )
     return created

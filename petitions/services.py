@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from deputies.models import Person, Station
-from liaison.core.notifications import notify_bulk, ref, user_channels
+from liaison.core.notifications import admin_link, notify_bulk, ref, user_channels
 from liaison.core.workdays import add_workdays
 
 from . import messages, platforms
@@ -144,7 +144,7 @@ def _notify_new_request(petition: Petition, now) -> None:
                 "channel": channel,
                 "user_id": user_id,
                 "address": address,
-                "link": f"/admin/petitions/petition/{petition.pk}/change/",
+                "link": admin_link(Petition, petition.pk),
             }
             for person_id, user_id, email in people
             for channel, address in user_channels(email)
