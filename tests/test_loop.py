@@ -81,6 +81,10 @@ class TestTheEnterpriseIsTold:
         assert "此前的答复作废" in texts[4]
         assert f"应于{reply_due:%Y-%m-%d}前答复" in texts[2]
         assert Notification.objects.filter(channel="sms", address=PHONE).count() == len(expected)
+        # Every message of the life (staff's included) rendered and went out: none failed or waits.
+        assert not Notification.objects.exclude(status="sent").exists()
+        assert Notification.objects.filter(template="handler_dispatch", user=world.handler).exists()
+        assert Notification.objects.filter(template="staff_unsatisfied", user=world.deputy).exists()
 
     def test_a_rating_of_a_closed_request_sends_nothing_more(self, world):
         petition = PetitionFactory(point=world.point, contact_phone=PHONE, now=at())
