@@ -273,9 +273,7 @@ def test_display_screen_renders_and_refreshes(desktop, live_server, world):
 
     petition = PetitionFactory(point=world.point, title="充电桩用电增容")
     services.petition_accept(petition=petition, actor=world.deputy)
-    services.petition_resolve_on_site(
-        petition=petition, actor=world.deputy, result="已协调供电公司", public_summary="充电桩用电增容已协调"
-    )  # the screen shows only the summary staff wrote for it
+    services.petition_resolve_on_site(petition=petition, actor=world.deputy, result="已协调供电公司")
     desktop.set_viewport_size({"width": 1920, "height": 1080})
     desktop.goto(f"{live_server.url}/p/{world.point.code}/screen/?refresh=2")
     expect(desktop.locator(".screen-head h1")).to_have_text(world.point.name)
