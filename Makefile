@@ -31,7 +31,10 @@ run: setup
 	echo "Portal: $$base/   admin: $$base/admin/   SMS sent: var/sms.log"; \
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho -f Procfile.dev start -p $(PORT)
 
-# The whole suite; on PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set.
+# The whole suite; on PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set. On SQLite it runs
+# on every core (pytest-xdist, a file per worker); on PostgreSQL some tests share the real
+# servers and processes (connection cuts, a live worker), so one at a time.
+PYTEST_ARGS ?= $(if $(DATABASE_URL),,-n auto --dist loadfile)
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 

@@ -52,7 +52,7 @@ FROM generate_series(1, (1000000 * :scale)::int) g;
 INSERT INTO petitions_petition (id, number, access_token, submission_key, point_id, channel, enterprise_id, enterprise_name,
     contact_name, contact_phone, category, title, content, status, deputy_id, department_id, reception_day_id,
     merged_into_id, submitted_at, accepted_at, dispatched_at, resolved_at, closed_at, due_date, reply_due, resolution,
-    satisfaction, reopen_count, escalation_level, created_by_id, updated_at)
+    satisfaction, reopen_count, escalation_level, created_by_id, updated_at, public_summary)
 SELECT g, 'B' || lpad(g::text, 9, '0'), md5(g::text || 'secret'), NULL, point,
     (ARRAY['qr','reception','visit','phone'])[1 + g % 4], 1 + g % 50000, '链上企业' || (1 + g % 50000) || '有限公司',
     '联系人', '138' || lpad((g % 100000000)::text, 8, '0'),
@@ -72,7 +72,7 @@ SELECT g, 'B' || lpad(g::text, 9, '0'), md5(g::text || 'secret'), NULL, point,
     CASE WHEN (r < 0.88 AND g % 5 < 3) OR (r >= 0.90 AND r < 0.94) THEN (sub + interval '14 days')::date END,
     CASE WHEN r < 0.88 THEN '已办结' ELSE '' END,
     CASE WHEN r < 0.85 THEN (ARRAY['satisfied','satisfied','basic'])[1 + g % 3] ELSE '' END,
-    0, 0, NULL, sub
+    0, 0, NULL, sub, CASE WHEN r < 0.88 THEN '企业诉求已办结' ELSE '' END
 FROM gen;
 
 INSERT INTO petitions_petitionevent (petition_id, action, from_status, to_status, actor_id, actor_label, text, public, created_at)

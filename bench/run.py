@@ -37,10 +37,18 @@ ENV = {
 }
 os.environ.update(ENV)
 TABLES = [
-    "points_industrychain", "points_chainsegment", "points_organisation", "points_enterprise", "points_liaisonpoint",
-    "auth_user", "deputies_person", "deputies_station", "petitions_department", "petitions_petition",
+    "points_industrychain",
+    "points_chainsegment",
+    "points_organisation",
+    "points_enterprise",
+    "points_liaisonpoint",
+    "auth_user",
+    "deputies_person",
+    "deputies_station",
+    "petitions_department",
+    "petitions_petition",
     "petitions_petitionevent",
-]  # fmt: skip
+]
 
 
 def say(name, value, target=""):
@@ -143,8 +151,11 @@ def measure_pages():
             ("API request list", "/api/v1/requests/"),
         ):
             count = queries(url)
-            say(f"{label} as {who} (ms / queries)", f"{timed(lambda url=url: client.get(url)):.0f} / {count}",
-                "target < 150 ms, ≤ 12")  # fmt: skip
+            say(
+                f"{label} as {who} (ms / queries)",
+                f"{timed(lambda url=url: client.get(url)):.0f} / {count}",
+                "target < 150 ms, ≤ 12",
+            )
     url = Petition.objects.order_by("-id").first().get_tracking_url()
     client.logout()
     count = queries(url)
@@ -240,8 +251,10 @@ def _escalate_and_check():
         expected = next((lvl for lvl, limit in thresholds if due < limit), 0)
         mismatches += expected != level
     say("  rows differing from the row-by-row definition", mismatches, "target 0")
-    say("  timeline rows / notifications written",
-        f"{PetitionEvent.objects.filter(action='escalate').count():,} / {Notification.objects.count():,}")  # fmt: skip
+    say(
+        "  timeline rows / notifications written",
+        f"{PetitionEvent.objects.filter(action='escalate').count():,} / {Notification.objects.count():,}",
+    )
     start = time.perf_counter()
     again = escalation_scan()
     say("  second run (s, raised)", f"{time.perf_counter() - start:.1f}, {sum(again.values())}", "target 0 raised")
@@ -271,11 +284,17 @@ def measure_export():
     ):
         out = subprocess.run(
             [sys.executable, "-c", EXPORT.format(root=str(ROOT), call=call)],
-            capture_output=True, text=True, env={**os.environ}, check=True,
-        ).stdout.split()  # fmt: skip
+            capture_output=True,
+            text=True,
+            env={**os.environ},
+            check=True,
+        ).stdout.split()
         rows, seconds, size, peak = int(out[0]), float(out[1]), int(out[2]), int(out[3])
-        say(f"request ledger export, {rows:,} rows, {fmt} (s / MB peak RSS / MB file)",
-            f"{seconds:.1f} / {peak} / {size / 1e6:.1f}", "target < 60 s, < 300 MB" if fmt == "xlsx" else "streamed")  # fmt: skip
+        say(
+            f"request ledger export, {rows:,} rows, {fmt} (s / MB peak RSS / MB file)",
+            f"{seconds:.1f} / {peak} / {size / 1e6:.1f}",
+            "target < 60 s, < 300 MB" if fmt == "xlsx" else "streamed",
+        )
 
 
 def measure_submissions(seconds=20, clients=16):
@@ -288,10 +307,19 @@ def measure_submissions(seconds=20, clients=16):
     env = {**os.environ}
     workers = str(int(os.environ.get("BENCH_WEB_WORKERS", "5")))
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "liaison.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", workers, "--log-level", "warning"],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "liaison.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            workers,
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     try:
         for _ in range(100):
             try:
@@ -307,11 +335,18 @@ def measure_submissions(seconds=20, clients=16):
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             mine = []
             while time.monotonic() < deadline:
-                body = json.dumps({
-                    "point": f"p{1 + (n * 37 + len(mine)) % 5000}", "enterprise_name": "压测企业", "contact_name": "张三",
-                    "contact_phone": "13800138000", "category": "policy", "title": "压测诉求", "content": "压测内容，验证提交。",
-                    "submission_key": str(uuid.uuid4()),
-                })  # fmt: skip
+                body = json.dumps(
+                    {
+                        "point": f"p{1 + (n * 37 + len(mine)) % 5000}",
+                        "enterprise_name": "压测企业",
+                        "contact_name": "张三",
+                        "contact_phone": "13800138000",
+                        "category": "policy",
+                        "title": "压测诉求",
+                        "content": "压测内容，验证提交。",
+                        "submission_key": str(uuid.uuid4()),
+                    }
+                )
                 start = time.perf_counter()
                 try:
                     conn.request("POST", "/api/v1/public/requests/", body, {"Content-Type": "application/json"})
@@ -336,11 +371,17 @@ def measure_submissions(seconds=20, clients=16):
         created = Petition.objects.count() - before
         latencies.sort()
         p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
-        say(f"public submission via gunicorn ({workers} workers), {clients} clients (req/s)",
-            f"{len(latencies) / seconds:.0f}", "target ≥ 300")  # fmt: skip
+        say(
+            f"public submission via gunicorn ({workers} workers), {clients} clients (req/s)",
+            f"{len(latencies) / seconds:.0f}",
+            "target ≥ 300",
+        )
         say("  latency p50 / p99 (ms)", f"{latencies[len(latencies) // 2] * 1000:.0f} / {p99:.0f}", "target p99 < 150")
-        say("  answered / created in the database / errors", f"{len(latencies)} / {created} / {errors[0]}",
-            "created = answered − errors")  # fmt: skip
+        say(
+            "  answered / created in the database / errors",
+            f"{len(latencies)} / {created} / {errors[0]}",
+            "created = answered − errors",
+        )
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -113,9 +113,14 @@ def reception_reminders_scan(*, now=None) -> int:
         occasion, days_before = due[-1]
         link = admin_link(ReceptionDay, day.pk)
         created += notify_robots(
-            point=day.point, event=GroupRobot.Event.RECEPTION_REMINDER, key=f"reception:{day.pk}:{occasion}",
-            template="robot_reception_reminder", context={"day": day}, link=link, now=now,
-        )  # fmt: skip
+            point=day.point,
+            event=GroupRobot.Event.RECEPTION_REMINDER,
+            key=f"reception:{day.pk}:{occasion}",
+            template="robot_reception_reminder",
+            context={"day": day},
+            link=link,
+            now=now,
+        )
         for assignment in day.assignments.select_related("person__user"):
             created += _remind_person(
                 assignment.person,

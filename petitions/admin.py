@@ -20,11 +20,11 @@ from liaison.core.admin_base import ReadOnlyAdminMixin
 from points.admin_scope import ScopedAdmin
 from points.models import LiaisonPoint
 
-from . import services
+from . import desk, services
 from .access import access_petition
 from .actions import STEPS, allowed_steps
 from .forms import RequestFieldsMixin, linked_enterprises
-from .models import Attachment, Channel, Department, ExternalPlatform, Petition, PetitionEvent, Status
+from .models import Attachment, Channel, Department, ExternalPlatform, Petition, PetitionEvent
 from .uploads import attachment_response
 
 
@@ -65,6 +65,22 @@ class OverdueFilter(admin.SimpleListFilter):
             return queryset.overdue(today)
         if self.value() == "today":
             return queryset.open().filter(due_date=today)
+        return queryset
+
+
+class WaitingFilter(admin.SimpleListFilter):
+    """我的待办: the same conditions as the counts on the work desk's home page."""
+
+    title = _("waiting")
+    parameter_name = "waiting"
+
+    def lookups(self, request, model_admin):
+        rights = desk.rights_of(request.user)
+        return [(w.key, w.label) for w in desk.WAITING if w.rights & rights]
+
+    def queryset(self, request, queryset):
+        if self.value() in desk.LABELS:
+            return queryset.filter(desk.condition(self.value(), timezone.localdate()))
         return queryset
 
 
@@ -149,8 +165,29 @@ class StaffPetitionAddForm(RequestFieldsMixin, forms.ModelForm):
 
 @admin.register(Petition)
 class PetitionAdmin(ScopedAdmin):
-    list_display = ["number", "title", "point", "category", "status_badge", "age", "due", "department", "phone"]
-    list_filter = ["status", OverdueFilter, UnassignedFilter, "category", "channel", PointFilter, "department"]
+    list_display = [
+        "number",
+        "title",
+        "point",
+        "category",
+        "status_badge",
+        "age",
+        "due",
+        "level",
+        "department",
+        "phone",
+    ]
+    list_filter = [
+        WaitingFilter,
+        "status",
+        OverdueFilter,
+        UnassignedFilter,
+        "escalation_level",
+        "category",
+        "channel",
+        PointFilter,
+        "department",
+    ]
     search_fields = ["number", "title", "enterprise_name"]
     list_select_related = ["point", "department"]
     list_per_page = 50
@@ -160,11 +197,32 @@ class PetitionAdmin(ScopedAdmin):
     actions = ["accept_selected"]
     change_form_template = "admin/petitions/petition/change_form.html"
     readonly_fields = [
-        "number", "point", "channel", "enterprise", "enterprise_name", "contact_name",
-        "category", "title", "content", "status", "deputy", "department", "reception_day", "merged_into",
-        "submitted_at", "accepted_at", "dispatched_at", "reply_due", "due_date", "resolved_at", "closed_at",
-        "resolution", "satisfaction", "reopen_count", "escalation_level",
-    ]  # fmt: skip
+        "number",
+        "point",
+        "channel",
+        "enterprise",
+        "enterprise_name",
+        "contact_name",
+        "category",
+        "title",
+        "content",
+        "status",
+        "deputy",
+        "department",
+        "reception_day",
+        "merged_into",
+        "submitted_at",
+        "accepted_at",
+        "dispatched_at",
+        "reply_due",
+        "due_date",
+        "resolved_at",
+        "closed_at",
+        "resolution",
+        "satisfaction",
+        "reopen_count",
+        "escalation_level",
+    ]
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
@@ -216,6 +274,10 @@ class PetitionAdmin(ScopedAdmin):
             return format_html('<strong class="overdue">{} {}</strong>', obj.due_date, gettext("overdue"))
         return obj.due_date
 
+    @admin.display(description=_("escalation"), ordering="escalation_level")
+    def level(self, obj):
+        return obj.escalation_level or "—"
+
     @admin.display(description=_("mobile number"))
     def phone(self, obj):
         return obj.masked_phone
@@ -257,7 +319,11 @@ class PetitionAdmin(ScopedAdmin):
                 self.message_user(request, exc.message, messages.ERROR)
             else:
                 self.message_user(request, gettext("%(action)s: done.") % {"action": step.label})
-            return redirect(reverse("admin:petitions_petition_change", args=[petition.pk]))
+            # Back to the request if the actor may still see it (a handler who returned it may
+            # not): else to the list, where the message is shown, never to a "not found" page.
+            if Petition.objects.visible_to(request.user).filter(pk=petition.pk).exists():
+                return redirect(reverse("admin:petitions_petition_change", args=[petition.pk]))
+            return redirect(reverse("admin:petitions_petition_changelist"))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -277,17 +343,22 @@ class PetitionAdmin(ScopedAdmin):
 
     @admin.action(description=_("Accept the selected requests"))
     def accept_selected(self, request, queryset):
-        done = refused = 0
-        for petition in queryset.filter(status=Status.SUBMITTED):
+        done, refused = 0, []
+        for petition in queryset:
             try:
                 services.petition_accept(petition=petition, actor=request.user)
                 done += 1
             except services.TransitionRefused:
-                refused += 1
-        self.message_user(
-            request,
-            gettext("Accepted %(done)d; %(refused)d could not be accepted.") % {"done": done, "refused": refused},
-        )
+                refused.append(petition.number)
+        if done:
+            self.message_user(request, gettext("Accepted %(done)d requests.") % {"done": done})
+        if refused:
+            self.message_user(
+                request,
+                gettext("Not accepted (no longer waiting for acceptance, or not yours to accept): %(numbers)s")
+                % {"numbers": "、".join(refused)},
+                messages.WARNING,
+            )
 
 
 @admin.register(ExternalPlatform)

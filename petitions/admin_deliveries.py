@@ -24,9 +24,16 @@ class PlatformFilter(admin.SimpleListFilter):
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
     list_display = [
-        "petition_number", "platform", "type", "status", "attempts", "last_status_code", "next_attempt_at",
-        "delivered_at", "created_at",
-    ]  # fmt: skip
+        "petition_number",
+        "platform",
+        "type",
+        "status",
+        "attempts",
+        "last_status_code",
+        "next_attempt_at",
+        "delivered_at",
+        "created_at",
+    ]
     list_filter = ["status", PlatformFilter, "type"]
     list_select_related = ["petition", "platform"]
     search_fields = ["petition__number", "message_id"]
@@ -34,9 +41,20 @@ class DeliveryAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     actions = ["retry"]
     fields = [
-        "petition", "platform", "type", "message_id", "status", "attempts", "manual_retries", "next_attempt_at",
-        "last_status_code", "last_error", "created_at", "delivered_at", "payload",
-    ]  # fmt: skip
+        "petition",
+        "platform",
+        "type",
+        "message_id",
+        "status",
+        "attempts",
+        "manual_retries",
+        "next_attempt_at",
+        "last_status_code",
+        "last_error",
+        "created_at",
+        "delivered_at",
+        "payload",
+    ]
     readonly_fields = fields
 
     def get_queryset(self, request):
@@ -69,9 +87,10 @@ class DeliveryAdmin(admin.ModelAdmin):
         again = sum(platforms.retry(delivery) for delivery in queryset)
         skipped = queryset.count() - again
         self.message_user(
-            request, ngettext("%(n)d delivery will be sent again.", "%(n)d deliveries will be sent again.", again)
+            request,
+            ngettext("%(n)d delivery will be sent again.", "%(n)d deliveries will be sent again.", again)
             % {"n": again},
-        )  # fmt: skip
+        )
         if skipped:
             self.message_user(
                 request,

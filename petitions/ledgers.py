@@ -20,18 +20,54 @@ def request_rows(points, start, end):
         Petition.objects.filter(point__in=list(points.values_list("pk", flat=True)), **submitted_between(start, end))
         .order_by("submitted_at", "id")
         .values_list(
-            "number", TruncDate("submitted_at", tzinfo=tz), "channel", "enterprise_name", "category", "title",
-            "deputy__name", "department__name", TruncDate("dispatched_at", tzinfo=tz), "reply_due",
-            TruncDate("resolved_at", tzinfo=tz), "resolution", "satisfaction", "status",
+            "number",
+            TruncDate("submitted_at", tzinfo=tz),
+            "channel",
+            "enterprise_name",
+            "category",
+            "title",
+            "deputy__name",
+            "department__name",
+            TruncDate("dispatched_at", tzinfo=tz),
+            "reply_due",
+            TruncDate("resolved_at", tzinfo=tz),
+            "resolution",
+            "satisfaction",
+            "status",
         )
-    )  # fmt: skip
-    for (number, submitted, channel, enterprise, category, title, deputy, department, dispatched, reply_due,
-         resolved, resolution, satisfaction, status) in read_all(rows):  # fmt: skip
+    )
+    for (
+        number,
+        submitted,
+        channel,
+        enterprise,
+        category,
+        title,
+        deputy,
+        department,
+        dispatched,
+        reply_due,
+        resolved,
+        resolution,
+        satisfaction,
+        status,
+    ) in read_all(rows):
         yield [
-            number, submitted, channels.get(channel, channel), enterprise, categories.get(category, category),
-            title, deputy or "", department or "", dispatched, reply_due, resolved, resolution,
-            satisfactions.get(satisfaction, ""), statuses.get(status, status),
-        ]  # fmt: skip
+            number,
+            submitted,
+            channels.get(channel, channel),
+            enterprise,
+            categories.get(category, category),
+            title,
+            deputy or "",
+            department or "",
+            dispatched,
+            reply_due,
+            resolved,
+            resolution,
+            satisfactions.get(satisfaction, ""),
+            statuses.get(status, status),
+        ]
 
 
 register(
@@ -53,7 +89,7 @@ register(
             Column(_("Result"), 36),
             Column(_("Satisfaction"), 10),
             Column(_("Status"), 10),
-        ],  # fmt: skip
+        ],
         rows=request_rows,
         permission="petitions.view_petition",
         order=10,

@@ -150,13 +150,20 @@ def _dispatched(event, petition, now) -> None:
     context = {"petition": petition, "department": department, **_facts(petition)}
     key = f"dispatch:{event.pk}"
     handlers = list(department.handlers.filter(is_active=True))
-    _tell_users(handlers, key=key, template="handler_dispatch", context=context,
-                link=admin_link(Petition, petition.pk), now=now)  # fmt: skip
+    _tell_users(
+        handlers, key=key, template="handler_dispatch", context=context, link=admin_link(Petition, petition.pk), now=now
+    )
     if handlers:
         return
     if department.phone:
-        notify(key=f"{key}:department:sms", template="handler_dispatch", context=context,
-               channel=Notification.Channel.SMS, address=department.phone, now=now)  # fmt: skip
+        notify(
+            key=f"{key}:department:sms",
+            template="handler_dispatch",
+            context=context,
+            channel=Notification.Channel.SMS,
+            address=department.phone,
+            now=now,
+        )
     if department.platform_id is None:
         PetitionEvent.objects.create(
             petition=petition,

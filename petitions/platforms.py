@@ -79,9 +79,15 @@ def record_dispatch(event_id: int, now=None) -> Delivery | None:
             delivery, created = Delivery.objects.get_or_create(
                 platform=platform,
                 key=f"{PETITION_DISPATCHED}:{event.pk}",
-                defaults={"petition": petition, "event": event, "type": PETITION_DISPATCHED, "payload": payload,
-                          "next_attempt_at": now, "created_at": now},
-            )  # fmt: skip
+                defaults={
+                    "petition": petition,
+                    "event": event,
+                    "type": PETITION_DISPATCHED,
+                    "payload": payload,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                },
+            )
     except IntegrityError:  # recorded at the same moment by the scan
         return None
     if not created:
@@ -253,8 +259,9 @@ def _failed(claimed, delivery, answer, now) -> None:
                 key=f"delivery-failed:{delivery.pk}:{delivery.manual_retries}",
                 now=now,
             )
-    log.warning("delivery %s to %s failed (attempt %s): %s", delivery.pk, delivery.platform, claimed.attempts,
-                answer.error)  # fmt: skip
+    log.warning(
+        "delivery %s to %s failed (attempt %s): %s", delivery.pk, delivery.platform, claimed.attempts, answer.error
+    )
 
 
 def office_staff(petition: Petition) -> list:

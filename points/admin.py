@@ -2,6 +2,7 @@ from urllib.parse import urlsplit
 
 from django import forms
 from django.contrib import admin, messages
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -97,6 +98,16 @@ class LiaisonPointAdmin(ScopedAdmin):
 
     @admin.action(description=_("Replace the QR code (old posters stop working)"), permissions=["change"])
     def rotate_qr(self, request, queryset):
+        # Every printed poster of these points stops working: ask first, as deleting does.
+        if request.POST.get("confirm") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "points": queryset,
+                "title": gettext("Replace the QR codes?"),
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/points/liaisonpoint/rotate_qr.html", context)
         for point in queryset:
             point_rotate_qr(point=point)
             self.log_change(request, point, gettext("Replaced the QR code"))

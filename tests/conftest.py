@@ -77,9 +77,19 @@ def world(db):
     other_department = DepartmentFactory(name="区教委", organisation=other_street)
     other_department.handlers.add(other_handler)
     return World(
-        point, other_point, enterprise, department, other_department, office, head, deputy, grid, handler,
-        outsider, other_handler,
-    )  # fmt: skip
+        point,
+        other_point,
+        enterprise,
+        department,
+        other_department,
+        office,
+        head,
+        deputy,
+        grid,
+        handler,
+        outsider,
+        other_handler,
+    )
 
 
 @pytest.fixture

@@ -42,6 +42,31 @@ class TestTriage:
         assert response.status_code == 200
         assert "现在不能" in response.content.decode()
 
+    def test_a_handler_who_returns_a_request_lands_on_the_list_with_the_message(self, client, world, petition):
+        client.force_login(world.deputy)
+        client.post(DO.format(petition.pk, "accept"))
+        client.post(DO.format(petition.pk, "dispatch"), {"department": world.department.pk})
+        client.force_login(world.handler)
+        response = client.post(DO.format(petition.pk, "return"), {"reason": "不属于本单位职责"}, follow=True)
+        assert response.status_code == 200
+        assert response.redirect_chain[-1][0] == "/admin/petitions/petition/"
+        assert "退回" in response.content.decode()
+
+    def test_bulk_accept_says_which_were_not_accepted(self, client, world, petition):
+        closed = PetitionFactory(point=world.point)
+        client.force_login(world.deputy)
+        client.post(DO.format(closed.pk, "reject"), {"reason": "重复"})
+        closed.refresh_from_db()
+        response = client.post(
+            "/admin/petitions/petition/",
+            {"action": "accept_selected", "_selected_action": [petition.pk, closed.pk]},
+            follow=True,
+        )
+        body = response.content.decode()
+        assert closed.number in body and "0 件" not in body
+        petition.refresh_from_db()
+        assert petition.status == Status.ACCEPTED
+
     def test_handler_signs_and_replies(self, client, world, petition):
         client.force_login(world.deputy)
         client.post(DO.format(petition.pk, "accept"))
@@ -84,9 +109,17 @@ class TestTriage:
         client.force_login(world.grid)
         response = client.post(
             "/admin/petitions/petition/add/",
-            {"point": world.other_point.pk, "channel": "visit", "enterprise_name": "某企业", "contact_name": "王五",
-             "contact_phone": "13900001111", "category": "labour", "title": "招工难", "content": "缺工人。"},
-        )  # fmt: skip
+            {
+                "point": world.other_point.pk,
+                "channel": "visit",
+                "enterprise_name": "某企业",
+                "contact_name": "王五",
+                "contact_phone": "13900001111",
+                "category": "labour",
+                "title": "招工难",
+                "content": "缺工人。",
+            },
+        )
         assert response.status_code == 200
         assert Petition.objects.count() == 0
 

@@ -14,8 +14,11 @@ PACKAGES = ["liaison", "points", "deputies", "petitions", "scoring"]
 def lint_imports(tree: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(Path(sys.executable).parent / "lint-imports"), "--no-cache"],
-        cwd=tree, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        cwd=tree,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture

@@ -44,9 +44,16 @@ def browser():
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        )  # fmt: skip
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         yield browser
         browser.close()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
@@ -273,11 +280,13 @@ def test_display_screen_renders_and_refreshes(desktop, live_server, world):
 
     petition = PetitionFactory(point=world.point, title="充电桩用电增容")
     services.petition_accept(petition=petition, actor=world.deputy)
-    services.petition_resolve_on_site(petition=petition, actor=world.deputy, result="已协调供电公司")
+    services.petition_resolve_on_site(
+        petition=petition, actor=world.deputy, result="已协调供电公司", public_summary="某企业充电桩用电增容已协调解决"
+    )
     desktop.set_viewport_size({"width": 1920, "height": 1080})
     desktop.goto(f"{live_server.url}/p/{world.point.code}/screen/?refresh=2")
     expect(desktop.locator(".screen-head h1")).to_have_text(world.point.name)
-    expect(desktop.locator(".screen-resolved")).to_contain_text("充电桩用电增容")
+    expect(desktop.locator(".screen-resolved")).to_contain_text("某企业充电桩用电增容已协调解决")
     expect(desktop.locator("#screen-clock")).not_to_be_empty()
     expect(desktop.locator("#screen-panel")).to_have_attribute("data-refreshed", re.compile(r"^\d{4}-"), timeout=10000)
     expect(desktop.locator(".screen-figures")).to_be_visible()

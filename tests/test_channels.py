@@ -127,8 +127,9 @@ def server():
 def digest_sms(world, key="sms:1", phone="139 0000 0000"):
     """An SMS for the weekly digest: its parameters need no other rows than the world's."""
     context = {"point": world.point, "person": world.head.person, "figures": {"new": 3, "open": 2}, "week": 48}
-    return notifications.notify(key=key, template="weekly_digest", channel="sms", address=phone, context=context,
-                                now=NOW)  # fmt: skip
+    return notifications.notify(
+        key=key, template="weekly_digest", channel="sms", address=phone, context=context, now=NOW
+    )
 
 
 def refreshed(row):
@@ -216,8 +217,14 @@ class TestAlibabaSms:
         assert query["PhoneNumbers"] == ["13900000000"] and query["SignName"] == ["璧山区人大"]
         assert query["TemplateCode"] == ["SMS_4800"] and query["OutId"] == [str(row.pk)]
         params = json.loads(query["TemplateParam"][0])
-        assert params == {"point": world.point.name, "week": "48", "new": "3", "resolved": "0", "open": "2",
-                          "overdue": "0"}  # fmt: skip
+        assert params == {
+            "point": world.point.name,
+            "week": "48",
+            "new": "3",
+            "resolved": "0",
+            "open": "2",
+            "overdue": "0",
+        }
         assert refreshed(row).status == "sent"
 
     def test_a_bad_number_fails_at_once_without_retries(self, world, provider):
@@ -284,8 +291,15 @@ class TestTencentSms:
 
     @staticmethod
     def status(code="Ok", message="send success"):
-        sent = {"SerialNo": "2640:1", "PhoneNumber": "+8613900000000", "Fee": 1, "SessionContext": "", "Code": code,
-                "Message": message, "IsoCode": "CN"}  # fmt: skip
+        sent = {
+            "SerialNo": "2640:1",
+            "PhoneNumber": "+8613900000000",
+            "Fee": 1,
+            "SessionContext": "",
+            "Code": code,
+            "Message": message,
+            "IsoCode": "CN",
+        }
         return {"Response": {"SendStatusSet": [sent], "RequestId": "r"}}
 
     def test_sends_the_template_id_and_parameters_in_order(self, world, provider):
@@ -344,8 +358,12 @@ def _production(extra_env):
     )
     return subprocess.run(
         [sys.executable, "-c", PRINT_SMS_BACKEND],
-        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 class TestProductionSms:
@@ -359,8 +377,12 @@ class TestProductionSms:
         assert _production({"SMS_ALLOW_DEV_BACKEND": "flase"}).returncode != 0
 
     def test_production_starts_with_a_provider_and_its_account(self):
-        tencent = {"SMS_BACKEND": "liaison.core.sms.TencentSmsBackend", "SMS_ACCESS_KEY_ID": "AKID",
-                   "SMS_ACCESS_KEY_SECRET": "s", "SMS_SIGN_NAME": "璧山区人大"}  # fmt: skip
+        tencent = {
+            "SMS_BACKEND": "liaison.core.sms.TencentSmsBackend",
+            "SMS_ACCESS_KEY_ID": "AKID",
+            "SMS_ACCESS_KEY_SECRET": "s",
+            "SMS_SIGN_NAME": "璧山区人大",
+        }
         result = _production(tencent)
         assert result.returncode != 0 and "SMS_APP_ID" in result.stderr
         result = _production({**tencent, "SMS_APP_ID": "1400000000"})
@@ -376,16 +398,24 @@ def robot(server, owner, kind="dingtalk", **fields):
     path = "/robot/send?access_token=tok" if kind == "dingtalk" else "/cgi-bin/webhook/send?key=wkey"
     where = {"point": owner} if isinstance(owner, LiaisonPoint) else {"organisation": owner}
     return GroupRobot.objects.create(
-        name=fields.pop("name", f"{kind} group"), kind=kind, webhook_url=f"http://{server.host}{path}", **where,
+        name=fields.pop("name", f"{kind} group"),
+        kind=kind,
+        webhook_url=f"http://{server.host}{path}",
+        **where,
         **fields,
-    )  # fmt: skip
+    )
 
 
 def new_request_to_robots(petition, now=NOW):
     return notify_robots(
-        point=petition.point, event="new_request", key=f"new-request:{petition.pk}", template="robot_new_request",
-        context={"petition": petition}, link=f"/admin/petitions/petition/{petition.pk}/change/", now=now,
-    )  # fmt: skip
+        point=petition.point,
+        event="new_request",
+        key=f"new-request:{petition.pk}",
+        template="robot_new_request",
+        context={"petition": petition},
+        link=f"/admin/petitions/petition/{petition.pk}/change/",
+        now=now,
+    )
 
 
 @pytest.fixture
@@ -512,8 +542,13 @@ class TestRobots:
     def test_a_robot_needs_exactly_one_owner(self, world, robots_on):
         with pytest.raises(IntegrityError), transaction.atomic():
             GroupRobot.objects.create(name="x", kind="wecom", webhook_url="https://qyapi.example/x")
-        both = GroupRobot(name="x", kind="wecom", webhook_url="https://q.example/x", point=world.point,
-                          organisation=world.point.organisation)  # fmt: skip
+        both = GroupRobot(
+            name="x",
+            kind="wecom",
+            webhook_url="https://q.example/x",
+            point=world.point,
+            organisation=world.point.organisation,
+        )
         with pytest.raises(ValidationError):
             both.full_clean()
 
@@ -549,8 +584,15 @@ class TestRobotAdmin:
         assert world.other_point.organisation not in form.fields["organisation"].queryset
         page = client.get(f"{ROBOTS}{mine.pk}/change/").content.decode()
         assert "SECkeep" not in page
-        data = {"name": "改名", "kind": "dingtalk", "webhook_url": mine.webhook_url, "secret": "",
-                "point": world.point.pk, "on_new_request": "on", "active": "on"}  # fmt: skip
+        data = {
+            "name": "改名",
+            "kind": "dingtalk",
+            "webhook_url": mine.webhook_url,
+            "secret": "",
+            "point": world.point.pk,
+            "on_new_request": "on",
+            "active": "on",
+        }
         assert client.post(f"{ROBOTS}{mine.pk}/change/", data).status_code == 302
         mine.refresh_from_db()
         assert mine.name == "改名" and mine.secret == "SECkeep"
@@ -559,8 +601,15 @@ class TestRobotAdmin:
 
     def test_a_robot_with_two_owners_or_no_web_address_is_refused_in_chinese(self, client, world, office):
         client.force_login(office)
-        data = {"name": "群", "kind": "wecom", "webhook_url": "ftp://qyapi.example/x", "secret": "",
-                "point": world.point.pk, "organisation": world.point.organisation.pk, "active": "on"}  # fmt: skip
+        data = {
+            "name": "群",
+            "kind": "wecom",
+            "webhook_url": "ftp://qyapi.example/x",
+            "secret": "",
+            "point": world.point.pk,
+            "organisation": world.point.organisation.pk,
+            "active": "on",
+        }
         response = client.post(f"{ROBOTS}add/", data)
         page = response.content.decode()
         assert (
@@ -650,8 +699,14 @@ class TestRobotMessages:
         robot(robots_on, world.point.organisation, on_reception_reminder=True)
         reception_days_generate(today=dt.date(2026, 12, 1), months=1)
         day = world.point.reception_days.get()
-        created = notify_robots(point=world.point, event="reception_reminder", key=f"reception:{day.pk}:d1",
-                                template="robot_reception_reminder", context={"day": day}, now=NOW)  # fmt: skip
+        created = notify_robots(
+            point=world.point,
+            event="reception_reminder",
+            key=f"reception:{day.pk}:d1",
+            template="robot_reception_reminder",
+            context={"day": day},
+            now=NOW,
+        )
         assert created == 1
         deliver_all()
         content = json.loads(robots_on.last["body"])["text"]["content"]
@@ -660,9 +715,14 @@ class TestRobotMessages:
     def test_escalation_uses_the_escalation_message(self, world, robots_on):
         robot(robots_on, world.point)
         petition = PetitionFactory(point=world.point, now=NOW)
-        created = notify_robots(point=world.point, event="escalation", key=f"escalation:{petition.pk}:2",
-                                template="escalation", context={"petition": petition, "level": 2,
-                                "label": "Supervised by the street working committee"}, now=NOW)  # fmt: skip
+        created = notify_robots(
+            point=world.point,
+            event="escalation",
+            key=f"escalation:{petition.pk}:2",
+            template="escalation",
+            context={"petition": petition, "level": 2, "label": "Supervised by the street working committee"},
+            now=NOW,
+        )
         assert created == 1
         deliver_all()
         content = json.loads(robots_on.last["body"])["text"]["content"]

@@ -57,9 +57,14 @@ def test_two_concurrent_accepts_one_wins(world):
 def test_concurrent_submissions_never_share_a_number(world):
     def submit(n):
         petition = Petition(
-            point=world.point, enterprise_name=f"企业{n}", contact_name="联系人", contact_phone="13800000000",
-            category="other", title=f"诉求{n}", content="内容",
-        )  # fmt: skip
+            point=world.point,
+            enterprise_name=f"企业{n}",
+            contact_name="联系人",
+            contact_phone="13800000000",
+            category="other",
+            title=f"诉求{n}",
+            content="内容",
+        )
         return services.petition_submit(petition=petition, actor=ENTERPRISE_ACTOR)[0].number
 
     results, errors = run_together(8, submit)
@@ -75,9 +80,14 @@ def test_the_same_submission_sent_twice_at_once_creates_one(world):
 
     def submit(n):
         petition = Petition(
-            point=world.point, enterprise_name="企业", contact_name="联系人", contact_phone="13800000000",
-            category="other", title="重复提交", content="内容",
-        )  # fmt: skip
+            point=world.point,
+            enterprise_name="企业",
+            contact_name="联系人",
+            contact_phone="13800000000",
+            category="other",
+            title="重复提交",
+            content="内容",
+        )
         return services.petition_submit(petition=petition, actor=ENTERPRISE_ACTOR, submission_key=key)[0].pk
 
     results, errors = run_together(4, submit)

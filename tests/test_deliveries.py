@@ -274,9 +274,15 @@ class TestDelivery:
         broken = ExternalPlatform.objects.create(name="坏", slug="bad", webhook_url=platform.webhook_url)
         ExternalPlatform.objects.filter(pk=broken.pk).update(signing_secret="whsec_broken")  # edited by hand
         first = Delivery.objects.create(
-            platform=broken, petition=petition, event=good.event, key="bad", type=good.type, payload=good.payload,
-            next_attempt_at=T0 - dt.timedelta(seconds=1), created_at=T0,
-        )  # fmt: skip
+            platform=broken,
+            petition=petition,
+            event=good.event,
+            key="bad",
+            type=good.type,
+            payload=good.payload,
+            next_attempt_at=T0 - dt.timedelta(seconds=1),
+            created_at=T0,
+        )
         assert platforms.drain(now=T0) == 2
         statuses = dict(Delivery.objects.values_list("pk", "status"))
         assert statuses == {first.pk: "pending", good.pk: "delivered"}
@@ -398,9 +404,11 @@ def callback(platform, payload, *, secret=None, msg_id=None, stamp=None, legacy=
         }
     else:
         signed = webhooks.sign_headers(
-            [secret or platform.callback_secret], msg_id or f"cb_{payload.get('callback_id', 'x')}", raw,
+            [secret or platform.callback_secret],
+            msg_id or f"cb_{payload.get('callback_id', 'x')}",
+            raw,
             timestamp=stamp,
-        )  # fmt: skip
+        )
         headers = {f"HTTP_{name.upper().replace('-', '_')}": value for name, value in signed.items()}
     return APIClient().generic(
         "POST", f"/api/v1/platforms/{platform.slug}/callback/", raw, content_type="application/json", **headers
@@ -450,9 +458,14 @@ class TestCallbacks:
         assert callback(platform, sign_it, stamp=int(time.time()) - 3600).status_code == 401
         raw = json.dumps(sign_it).encode()
         forged = APIClient().generic(
-            "POST", f"/api/v1/platforms/{platform.slug}/callback/", raw, content_type="application/json",
-            HTTP_WEBHOOK_ID="x", HTTP_WEBHOOK_TIMESTAMP=str(int(time.time())), HTTP_WEBHOOK_SIGNATURE="v1,bm9wZQ==",
-        )  # fmt: skip
+            "POST",
+            f"/api/v1/platforms/{platform.slug}/callback/",
+            raw,
+            content_type="application/json",
+            HTTP_WEBHOOK_ID="x",
+            HTTP_WEBHOOK_TIMESTAMP=str(int(time.time())),
+            HTTP_WEBHOOK_SIGNATURE="v1,bm9wZQ==",
+        )
         assert forged.status_code == 401
         petition.refresh_from_db()
         assert petition.status == Status.DISPATCHED and not PlatformCallback.objects.exists()

@@ -446,9 +446,15 @@ class TestThroughTheApi:
 
 @pytest.mark.parametrize(
     "mode,fmt,options",
-    [("RGBA", "PNG", {}), ("RGB", "PNG", {"transparency": (0, 0, 0)}), ("P", "GIF", {"transparency": 0}),
-     ("LA", "PNG", {}), ("CMYK", "JPEG", {}), ("RGB", "WEBP", {})],
-)  # fmt: skip
+    [
+        ("RGBA", "PNG", {}),
+        ("RGB", "PNG", {"transparency": (0, 0, 0)}),
+        ("P", "GIF", {"transparency": 0}),
+        ("LA", "PNG", {}),
+        ("CMYK", "JPEG", {}),
+        ("RGB", "WEBP", {}),
+    ],
+)
 def test_every_accepted_kind_of_picture_is_kept_upright_and_transparent_parts_white(mode, fmt, options):
     picture = Image.new(mode, (300, 200))  # all zeros: black, and fully transparent where there is alpha
     exif = Image.Exif()

@@ -77,8 +77,14 @@ def test_nul_bytes_in_public_paths_are_a_chinese_400(client, world, petition):
 def test_lone_surrogates_in_json_bodies_are_a_chinese_400(world, petition):
     api = APIClient()
     base = f"/api/v1/public/requests/{petition.number}/{petition.access_token}/"
-    filing = {"point": "byd", "contact_name": "李四", "contact_phone": "13812345678", "category": "transport",
-              "title": "\ud800", "content": "早晚高峰班次少。"}  # fmt: skip
+    filing = {
+        "point": "byd",
+        "contact_name": "李四",
+        "contact_phone": "13812345678",
+        "category": "transport",
+        "title": "\ud800",
+        "content": "早晚高峰班次少。",
+    }
     for url, body in (("/api/v1/public/requests/", filing), (base + "info/", {"text": "补充\ud800"})):
         response = api.post(url, json.dumps(body), content_type="application/json")
         assert response.status_code == 400 and REFUSAL in response.json()["detail"], url
@@ -106,8 +112,15 @@ def test_nul_bytes_in_forms_and_admin_filters_are_a_chinese_400(client, staff, w
 @SETTINGS
 @given(a=url_part, b=url_part)
 def test_any_public_path(client, world, petition, a, b):
-    for url in (f"/s/{a}/", f"/track/{a}/{b}/", f"/track/{petition.number}/{a}/", f"/p/{a}/",
-                f"/p/{a}/screen/", f"/api/v1/points/{a}/", f"/api/v1/public/requests/{a}/{b}/"):  # fmt: skip
+    for url in (
+        f"/s/{a}/",
+        f"/track/{a}/{b}/",
+        f"/track/{petition.number}/{a}/",
+        f"/p/{a}/",
+        f"/p/{a}/screen/",
+        f"/api/v1/points/{a}/",
+        f"/api/v1/public/requests/{a}/{b}/",
+    ):
         ok(client.get(url))
     ok(client.post(f"/track/{a}/{b}/add/", {"text": "x"}))
 
@@ -116,8 +129,16 @@ def test_any_public_path(client, world, petition, a, b):
 @given(key=url_part, value=url_part)
 def test_any_query_string(client, staff, world, key, value):
     query = f"{key}={value}&point={value}&year={value}&refresh={value}&period={value}&date={value}"
-    for url in ("/", "/p/byd/", "/p/byd/screen/", "/scores/", "/statistics/", "/ledgers/requests/",
-                "/api/v1/points/", "/api/v1/requests/"):  # fmt: skip
+    for url in (
+        "/",
+        "/p/byd/",
+        "/p/byd/screen/",
+        "/scores/",
+        "/statistics/",
+        "/ledgers/requests/",
+        "/api/v1/points/",
+        "/api/v1/requests/",
+    ):
         ok(staff.get(f"{url}?{query}"))
 
 
@@ -132,8 +153,17 @@ def test_any_admin_filter_with_a_nul_byte(staff, world, value):
         assert response.status_code == 400, (url, response.status_code)
 
 
-FORM_FIELDS = ["enterprise_name", "contact_name", "contact_phone", "category", "title", "content", "submission_key",
-               "website", "enterprise"]  # fmt: skip
+FORM_FIELDS = [
+    "enterprise_name",
+    "contact_name",
+    "contact_phone",
+    "category",
+    "title",
+    "content",
+    "submission_key",
+    "website",
+    "enterprise",
+]
 JSON_FIELDS = [*FORM_FIELDS, "point", "text", "satisfaction", "comment", "username", "password"]
 
 

@@ -16,8 +16,15 @@ URL = "/api/v1/public/requests/"
 
 
 def body(world, **overrides):
-    data = {"point": world.point.code, "contact_name": "李四", "contact_phone": "13812345678", "category": "transport",
-            "title": "通勤班车不足", "content": "早晚高峰班次少。", "enterprise_name": "某配套企业"}  # fmt: skip
+    data = {
+        "point": world.point.code,
+        "contact_name": "李四",
+        "contact_phone": "13812345678",
+        "category": "transport",
+        "title": "通勤班车不足",
+        "content": "早晚高峰班次少。",
+        "enterprise_name": "某配套企业",
+    }
     return {**data, **overrides}
 
 

@@ -65,8 +65,12 @@ def history(world):
 @pytest.mark.django_db
 class TestStatistics:
     def test_figures_equal_a_hand_count(self, world, history):
-        stats = statistics(LiaisonPoint.objects.filter(pk=world.point.pk), dt.date(2026, 1, 1), dt.date(2026, 12, 31),
-                           today=dt.date(2026, 11, 25))  # fmt: skip
+        stats = statistics(
+            LiaisonPoint.objects.filter(pk=world.point.pk),
+            dt.date(2026, 1, 1),
+            dt.date(2026, 12, 31),
+            today=dt.date(2026, 11, 25),
+        )
         t = stats["totals"]
         assert (t["received"], t["accepted"], t["resolved_on_site"], t["dispatched"], t["resolved"]) == (4, 3, 1, 2, 2)
         assert t["on_time"] == 2 and t["on_time_rate"] == 100.0
@@ -76,18 +80,25 @@ class TestStatistics:
         assert (t["satisfied"], t["basic"], t["unsatisfied"], t["satisfaction_rate"]) == (1, 1, 0, 100.0)
         assert (t["people"], t["inspections"], t["suggestions"]) == (3, 1, 1)
         assert [(r["label"], r["value"]) for r in stats["by_category"]["rows"]] == [
-            ("政策与审批", 2), ("职工子女入学", 1), ("交通与物流", 1)
-        ]  # fmt: skip
+            ("政策与审批", 2),
+            ("职工子女入学", 1),
+            ("交通与物流", 1),
+        ]
         assert [(r["label"], r["value"], r["resolved"]) for r in stats["by_department"]["rows"]] == [
-            ("区交通局", 1, 1), ("区教育委员会", 1, 0)
-        ]  # fmt: skip
+            ("区交通局", 1, 1),
+            ("区教育委员会", 1, 0),
+        ]
 
     def test_demo_data_shows_the_source_figures(self, client, db):
         call_command("load_demo", stdout=io.StringIO())
         stats = statistics(LiaisonPoint.objects.all(), dt.date(2000, 1, 1), dt.date(2100, 1, 1))["totals"]
         assert (stats["people"], stats["inspections"], stats["received"], stats["resolved"], stats["suggestions"]) == (
-            17, 2, 7, 6, 8,
-        )  # fmt: skip
+            17,
+            2,
+            7,
+            6,
+            8,
+        )
 
     def test_page_renders_with_charts_and_constant_queries(self, client, world, history):
         client.force_login(world.office)
@@ -118,8 +129,23 @@ class TestLedgers:
         assert 'data-testid="ledger-title">企业诉求台账<' in body
         assert f'data-testid="ledger-point">{world.point.name}<' in body
         assert 'data-testid="ledger-period">2026-01-01 至 2026-12-31<' in body
-        for column in ("序号", "受理编号", "受理日期", "渠道", "企业", "类别", "诉求摘要", "受理代表", "承办单位",
-                       "交办日期", "办理时限", "办结日期", "办理结果", "满意度", "状态"):  # fmt: skip
+        for column in (
+            "序号",
+            "受理编号",
+            "受理日期",
+            "渠道",
+            "企业",
+            "类别",
+            "诉求摘要",
+            "受理代表",
+            "承办单位",
+            "交办日期",
+            "办理时限",
+            "办结日期",
+            "办理结果",
+            "满意度",
+            "状态",
+        ):
             assert f"<th>{column}</th>" in body
         for petition in history:
             assert petition.number in body

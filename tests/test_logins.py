@@ -44,8 +44,11 @@ class TestOneThrottleForEveryLogin:
     def test_token_failures_lock_the_login_pages_too_and_the_other_way_round(self, client, api, world, settings):
         settings.LOGIN_FAILURES_PER_ACCOUNT = 3
         for n in range(3):  # a forged X-Forwarded-For per try changes nothing
-            response = api.post("/api/v1/auth/token/", {"username": "deputy", "password": "wrong"},
-                                HTTP_X_FORWARDED_FOR=f"203.0.113.{n}")  # fmt: skip
+            response = api.post(
+                "/api/v1/auth/token/",
+                {"username": "deputy", "password": "wrong"},
+                HTTP_X_FORWARDED_FOR=f"203.0.113.{n}",
+            )
             assert response.status_code == 400
         right = {"username": "deputy", "password": "pw-for-tests-1"}
         response = api.post("/api/v1/auth/token/", right, format="json")
@@ -65,18 +68,25 @@ class TestOneThrottleForEveryLogin:
 
     def test_token_request_rate_ignores_a_forged_forwarded_header(self, api, world):
         codes = [
-            api.post("/api/v1/auth/token/", {"username": "deputy", "password": "pw-for-tests-1"},
-                     HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").status_code
+            api.post(
+                "/api/v1/auth/token/",
+                {"username": "deputy", "password": "pw-for-tests-1"},
+                HTTP_X_FORWARDED_FOR=f"198.51.100.{n}",
+            ).status_code
             for n in range(12)
-        ]  # fmt: skip
+        ]
         assert codes[:10] == [200] * 10 and 429 in codes[10:]
 
     def test_behind_a_proxy_the_address_it_saw_counts_not_the_one_the_client_wrote(self, client, world, settings):
         settings.NUM_PROXIES = 1
         settings.LOGIN_FAILURES_PER_ACCOUNT = 2
         for n in range(2):
-            client.post("/login/", {"username": "deputy", "password": "wrong"},
-                        HTTP_X_FORWARDED_FOR=f"1.2.3.{n}, 203.0.113.9", REMOTE_ADDR="10.0.0.1")  # fmt: skip
+            client.post(
+                "/login/",
+                {"username": "deputy", "password": "wrong"},
+                HTTP_X_FORWARDED_FOR=f"1.2.3.{n}, 203.0.113.9",
+                REMOTE_ADDR="10.0.0.1",
+            )
         right = {"username": "deputy", "password": "pw-for-tests-1"}
         blocked = client.post("/login/", right, HTTP_X_FORWARDED_FOR="9.9.9.9, 203.0.113.9", REMOTE_ADDR="10.0.0.1")
         assert THROTTLED in blocked.content.decode()
@@ -141,8 +151,10 @@ class TestPasswordResetByEmail:
         assert "testserver" not in message.body
         form_page = client.get(link, follow=True)
         assert form_page.status_code == 200 and "设置新密码" in form_page.content.decode()
-        done = client.post(form_page.redirect_chain[-1][0], {"new_password1": NEW["new_password1"],
-                                                             "new_password2": NEW["new_password2"]})  # fmt: skip
+        done = client.post(
+            form_page.redirect_chain[-1][0],
+            {"new_password1": NEW["new_password1"], "new_password2": NEW["new_password2"]},
+        )
         assert done.status_code == 302
         assert client.login(username="deputy", password=NEW["new_password1"])
 
@@ -246,8 +258,9 @@ def test_without_a_cache_no_code_is_promised(client, world, deputy_phone, settin
     from liaison.core import cache as resilient
     from liaison.core import sms
 
-    settings.CACHES = {"default": {"BACKEND": "liaison.core.cache.ResilientRedisCache",
-                                   "LOCATION": "redis://127.0.0.1:1/0"}}  # fmt: skip
+    settings.CACHES = {
+        "default": {"BACKEND": "liaison.core.cache.ResilientRedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    }
     try:
         for name in ("deputy", "no-such-user"):
             response = Client().post("/password-reset/sms/", {"username": name})

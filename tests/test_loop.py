@@ -153,9 +153,12 @@ class TestStaffAreTold:
         assert "不属于本单位职责" in notifications.render(returned)[1]
         services.petition_resolve_on_site(petition=petition, actor=world.deputy, result="现场答复", now=at(hours=4))
         services.petition_rate(
-            petition=petition, actor=ENTERPRISE_ACTOR, satisfaction=Satisfaction.UNSATISFIED, comment="没解决",
+            petition=petition,
+            actor=ENTERPRISE_ACTOR,
+            satisfaction=Satisfaction.UNSATISFIED,
+            comment="没解决",
             now=at(hours=5),
-        )  # fmt: skip
+        )
         unsatisfied = Notification.objects.get(template="staff_unsatisfied", user=world.deputy, channel="in_app")
         assert "没解决" in notifications.render(unsatisfied)[1]
         assert unsatisfied.link == f"/admin/petitions/petition/{petition.pk}/change/"

@@ -59,10 +59,16 @@ def shared_database_url() -> str:
 
 def form(world, **extra):
     return {
-        "enterprise": world.enterprise.pk, "contact_name": "李四", "contact_phone": "13812345678",
-        "category": "transport", "title": "通勤班车不足", "content": "早晚高峰班次少。",
-        "submission_key": str(uuid.uuid4()), "website": "", **extra,
-    }  # fmt: skip
+        "enterprise": world.enterprise.pk,
+        "contact_name": "李四",
+        "contact_phone": "13812345678",
+        "category": "transport",
+        "title": "通勤班车不足",
+        "content": "早晚高峰班次少。",
+        "submission_key": str(uuid.uuid4()),
+        "website": "",
+        **extra,
+    }
 
 
 def reset_broker_pool():
@@ -88,8 +94,9 @@ class RedisServer:
     def start(self):
         self.process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         assert wait_for(lambda: socket.create_connection(("127.0.0.1", self.port), timeout=1).close() is None)
 
     def stop(self):
@@ -152,8 +159,13 @@ def test_a_job_killed_half_way_is_finished_once_by_the_next_run(world, settings)
         "escalation.notify_select = dying\n"
         "escalation.escalation_scan()\n"
     )
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "liaison.settings.test", "DATABASE_URL": shared_database_url(),
-           "ESCALATION_BATCH": "10", "CELERY_EAGER": "true"}  # fmt: skip
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "liaison.settings.test",
+        "DATABASE_URL": shared_database_url(),
+        "ESCALATION_BATCH": "10",
+        "CELERY_EAGER": "true",
+    }
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, timeout=120)
     assert result.returncode == 137
     escalated = Petition.objects.filter(escalation_level__gt=0).count()
@@ -208,9 +220,13 @@ def test_the_procfile_runs_the_portal_in_production_mode_and_survives_a_database
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
     honcho = subprocess.Popen(
         [str(Path(sys.executable).parent / "honcho"), "-f", "Procfile", "start", "web", "worker", "beat"],
-        cwd=ROOT, env={**env, "PATH": f"{Path(sys.executable).parent}:{env['PATH']}"},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-    )  # fmt: skip
+        cwd=ROOT,
+        env={**env, "PATH": f"{Path(sys.executable).parent}:{env['PATH']}"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         assert wait_for(lambda: urllib.request.urlopen(f"{base}/healthz", timeout=3).status == 200, timeout=60)
@@ -257,11 +273,22 @@ def test_backup_and_restore_give_the_same_data(tmp_path):
         cursor.execute(f'CREATE DATABASE "{target}"')
     target_url = shared_database_url().rsplit("/", 1)[0] + f"/{target}"
     try:
-        subprocess.run([str(ROOT / "scripts" / "restore-db"), str(dump)], env={**env, "DATABASE_URL": target_url},
-                       check=True, capture_output=True)  # fmt: skip
+        subprocess.run(
+            [str(ROOT / "scripts" / "restore-db"), str(dump)],
+            env={**env, "DATABASE_URL": target_url},
+            check=True,
+            capture_output=True,
+        )
         query = "SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), '')) FROM {} t"
-        tables = ["petitions_petition", "petitions_petitionevent", "deputies_person", "points_liaisonpoint",
-                  "scoring_scoreevent", "auth_user", "core_notification"]  # fmt: skip
+        tables = [
+            "petitions_petition",
+            "petitions_petitionevent",
+            "deputies_person",
+            "points_liaisonpoint",
+            "scoring_scoreevent",
+            "auth_user",
+            "core_notification",
+        ]
         with (
             psycopg.connect(target_url.replace("postgres://", "postgresql://")) as restored,
             connection.cursor() as live,

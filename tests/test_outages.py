@@ -142,8 +142,12 @@ def test_production_settings_give_every_redis_client_timeouts():
         "import json; from django.conf import settings as s; "
         "print(json.dumps([s.CACHES['default'], s.CELERY_BROKER_TRANSPORT_OPTIONS]))"
     )
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "liaison.settings.test", "REDIS_URL": URL,
-           "REDIS_SOCKET_TIMEOUT_MS": "700"}  # fmt: skip
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "liaison.settings.test",
+        "REDIS_URL": URL,
+        "REDIS_SOCKET_TIMEOUT_MS": "700",
+    }
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
     cache_conf, broker_options = json.loads(out)
     assert cache_conf["BACKEND"] == "liaison.core.cache.ResilientRedisCache"

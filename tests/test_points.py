@@ -68,10 +68,19 @@ class TestQr:
         url = decode_qr(client.get(f"/p/{point.code}/qr.png").content)
         assert url.endswith(f"/s/{point.qr_token}/")
 
-    def test_rotation_from_the_admin(self, client, world):
+    def test_rotation_from_the_admin_asks_first(self, client, world):
         client.force_login(world.office)
         old = world.point.qr_token
-        client.post("/admin/points/liaisonpoint/", {"action": "rotate_qr", "_selected_action": [world.point.pk]})
+        ask = client.post("/admin/points/liaisonpoint/", {"action": "rotate_qr", "_selected_action": [world.point.pk]})
+        assert (
+            ask.status_code == 200 and "确定更换" in ask.content.decode() and world.point.name in ask.content.decode()
+        )
+        world.point.refresh_from_db()
+        assert world.point.qr_token == old  # nothing replaced until confirmed
+        client.post(
+            "/admin/points/liaisonpoint/",
+            {"action": "rotate_qr", "_selected_action": [world.point.pk], "confirm": "yes"},
+        )
         world.point.refresh_from_db()
         assert world.point.qr_token != old
 
@@ -135,3 +144,12 @@ class TestPublicPages:
     def test_unknown_point_is_a_friendly_404(self, client, world):
         response = client.get("/p/nope/")
         assert response.status_code == 404 and "页面不存在" in response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/s/no-such-code/", "/track/BYD-2026-00001/not-the-secret/", "/p/nope/"])
+def test_unknown_codes_and_links_are_friendly_even_in_the_demo(client, world, settings, path):
+    settings.DEBUG = True  # as under make run
+    response = client.get(path)
+    body = response.content.decode()
+    assert response.status_code == 404 and "页面不存在" in body and "URLconf" not in body

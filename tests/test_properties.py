@@ -84,8 +84,10 @@ class TestPublicForm:
         assert response.status_code == 302, response.content.decode()[:2000]
         petition = Petition.objects.latest("id")
         assert (petition.title, petition.contact_phone, petition.category) == (
-            data["title"], data["contact_phone"], data["category"],
-        )  # fmt: skip
+            data["title"],
+            data["contact_phone"],
+            data["category"],
+        )
         assert petition.content == data["content"].strip()
 
 

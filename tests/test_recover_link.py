@@ -71,8 +71,11 @@ class TestRecoverLink:
 
     def test_known_and_unknown_numbers_get_the_same_answers(self, petition):
         known, wrong_phone, unknown = Client(), Client(), Client()
-        first = [ask(known, petition.number), ask(wrong_phone, petition.number, "13900000000"),
-                 ask(unknown, "BYD-2099-99999")]  # fmt: skip
+        first = [
+            ask(known, petition.number),
+            ask(wrong_phone, petition.number, "13900000000"),
+            ask(unknown, "BYD-2099-99999"),
+        ]
         assert {(r.status_code, r["Location"]) for r in first} == {(302, "/track/code/")}
         otp.wait_for_sends()
         assert [to for to, _ in sms.outbox] == [PHONE]  # only the phone the request was filed with

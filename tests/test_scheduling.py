@@ -231,6 +231,35 @@ class TestMessagesWrittenByTheDatabase:
         with pytest.raises(TypeError, match="no field colour"):
             insert_select(Notification, rows, colour="red")
 
+    def test_insert_select_writes_what_row_by_row_inserts_would(self, world):
+        """Pins liaison.core.bulk to the Django internals it compiles with, on the backend the
+        suite runs on (SQLite here, PostgreSQL in CI): the same rows as the ORM writing them one
+        by one — columns in order, expressions, plain values and defaults."""
+        from django.db.models import F, Value
+        from django.db.models.functions import Concat
+
+        from liaison.core.bulk import insert_select
+
+        now = at(2026, 11, 2, 9)
+        for n in range(3):
+            PetitionFactory(point=world.point, title=f"第{n}件", now=now)
+        rows = Petition.objects.filter(point=world.point).order_by("pk")
+        written = insert_select(
+            PetitionEvent, rows, petition_id=F("id"), action="escalate", from_status=F("status"),
+            to_status=F("status"), actor_label="系统", text=Concat(Value("督办："), F("title")), created_at=now,
+        )  # fmt: skip
+        for p in rows:
+            PetitionEvent.objects.create(
+                petition=p, action="note", from_status=p.status, to_status=p.status, actor_label="系统",
+                text=f"督办：{p.title}", created_at=now,
+            )  # fmt: skip
+        fields = ["petition_id", "from_status", "to_status", "actor_id", "actor_label", "text", "public", "created_at"]
+
+        def written_as(action):
+            return list(PetitionEvent.objects.filter(action=action).order_by("petition_id").values(*fields))
+
+        assert written == 3 and written_as("escalate") == written_as("note")
+
 
 @pytest.mark.django_db
 class TestDigestAndDelivery:

@@ -94,7 +94,9 @@ def test_attachments_are_private_and_randomly_named(client, world, petition):
 def test_configuration_changes_are_audited(client, world):
     admin = UserFactory(username="root", is_superuser=True)
     client.force_login(admin)
-    client.post("/admin/points/liaisonpoint/", {"action": "rotate_qr", "_selected_action": [world.point.pk]})
+    client.post(
+        "/admin/points/liaisonpoint/", {"action": "rotate_qr", "_selected_action": [world.point.pk], "confirm": "yes"}
+    )
     entry = LogEntry.objects.get()
     assert entry.user == admin and entry.object_id == str(world.point.pk)
     assert client.get("/admin/admin/logentry/").status_code == 200

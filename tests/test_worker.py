@@ -48,10 +48,26 @@ def worker():
         "CELERY_EAGER": "false",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "liaison", "worker", "--pool=solo", "-Q", queue,
-         "--without-mingle", "--without-gossip", "--loglevel=warning"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "liaison",
+            "worker",
+            "--pool=solo",
+            "-Q",
+            queue,
+            "--without-mingle",
+            "--without-gossip",
+            "--loglevel=warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     eager, app.conf.task_always_eager = app.conf.task_always_eager, False  # send to the broker, for real
     yield queue
     app.conf.task_always_eager = eager

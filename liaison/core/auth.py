@@ -116,12 +116,17 @@ class SmsResetRequestForm(forms.Form):
 
 
 class SmsResetConfirmForm(forms.Form):
-    code = forms.CharField(label=_("Code from the SMS"), max_length=12, widget=forms.TextInput(
-        attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}))  # fmt: skip
-    new_password1 = forms.CharField(label=_("New password"), strip=False, widget=forms.PasswordInput(
-        attrs={"autocomplete": "new-password"}))  # fmt: skip
-    new_password2 = forms.CharField(label=_("New password again"), strip=False, widget=forms.PasswordInput(
-        attrs={"autocomplete": "new-password"}))  # fmt: skip
+    code = forms.CharField(
+        label=_("Code from the SMS"),
+        max_length=12,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
+    new_password1 = forms.CharField(
+        label=_("New password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    new_password2 = forms.CharField(
+        label=_("New password again"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
 
     def __init__(self, *args, username, **kwargs):
         super().__init__(*args, **kwargs)

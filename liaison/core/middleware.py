@@ -3,8 +3,9 @@ import re
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.middleware.locale import LocaleMiddleware
+from django.shortcuts import render
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -92,3 +93,20 @@ class RefuseMalformedInputMiddleware:
         if request.path_info.startswith("/api/") or "json" in (request.content_type or ""):
             return JsonResponse({"detail": str(message)}, status=400, json_dumps_params={"ensure_ascii": False})
         return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+
+
+class FriendlyNotFoundMiddleware:
+    """Public pages answer with the portal's own "not found" page in every mode. Without DEBUG
+    Django does so already; with it (``make run``) someone who scans an unknown or replaced QR
+    code, or opens a broken tracking link, would get Django's technical page in English."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if settings.DEBUG and isinstance(exception, Http404) and not request.path.startswith(("/admin/", "/api/")):
+            return render(request, "404.html", status=404)
+        return None

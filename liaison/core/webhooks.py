@@ -79,8 +79,9 @@ def signature(secrets_in_use: Iterable[str], msg_id: str, timestamp: int, body: 
     )
 
 
-def sign_headers(secrets_in_use: Iterable[str], msg_id: str, body: bytes, *, timestamp: int | None = None,
-                 legacy_secret: str = "") -> dict[str, str]:  # fmt: skip
+def sign_headers(
+    secrets_in_use: Iterable[str], msg_id: str, body: bytes, *, timestamp: int | None = None, legacy_secret: str = ""
+) -> dict[str, str]:
     """Headers for one outbound message (and the legacy pair if a legacy secret is still set)."""
     timestamp = int(time.time()) if timestamp is None else timestamp
     headers = {
@@ -104,8 +105,9 @@ def _in_window(timestamp, now: float | None) -> int | None:
     return stamp
 
 
-def verify_standard(secrets_in_use: Iterable[str], body: bytes, headers: Mapping[str, str],
-                    now: float | None = None) -> bool:  # fmt: skip
+def verify_standard(
+    secrets_in_use: Iterable[str], body: bytes, headers: Mapping[str, str], now: float | None = None
+) -> bool:
     """True if ``headers`` carry a valid Standard Webhooks signature of ``body`` by any of the
     secrets, with a timestamp within the window. Malformed headers or bodies are simply False."""
     wanted = {ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER}
