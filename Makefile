@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+HOST ?= 127.0.0.1
 
 .PHONY: run test setup lint format migrations-check messages compile-messages clean bench
 
@@ -20,10 +21,14 @@ node_modules/.installed: package.json package-lock.json
 setup: $(VENV)/.installed node_modules/.installed compile-messages
 
 # Embedded demo: SQLite + a broker on disk; web, Celery worker and beat together (Ctrl-C stops all).
+# Every link it prints or sends (QR codes, posters, SMS in var/sms.log) follows HOST and PORT;
+# HOST=0.0.0.0 serves the local network, the links carrying this machine's LAN address.
 run: setup
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py load_demo
-	@echo "Portal: http://127.0.0.1:$(PORT)/   admin: http://127.0.0.1:$(PORT)/admin/"
+	@set -e; base=$$($(PY) -m liaison.core.lan "$(HOST)" "$(PORT)"); shown=$${base#http://}; shown=$${shown%:*}; \
+	export PUBLIC_BASE_URL="$$base" ALLOWED_HOSTS="127.0.0.1,localhost,$$shown" HOST="$(HOST)"; \
+	$(PY) manage.py migrate --noinput; \
+	$(PY) manage.py load_demo; \
+	echo "Portal: $$base/   admin: $$base/admin/   SMS sent: var/sms.log"; \
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho -f Procfile.dev start -p $(PORT)
 
 # The whole suite; on PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set. On SQLite it runs

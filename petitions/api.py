@@ -7,7 +7,6 @@ import json
 import uuid
 
 import django_filters
-from django.conf import settings
 from django.core.validators import slug_re
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
@@ -24,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from liaison.core.api import ScopedViewSetMixin, StrictJSONParser, errors, request_object, serializer_for_form
+from liaison.core.notifications import absolute_url
 from liaison.core.webhooks import verify, verify_standard
 from points.models import LiaisonPoint
 
@@ -32,6 +32,7 @@ from .actions import STEPS, TransitionRefused
 from .callbacks import CallbackRejected, apply_callback
 from .forms import PublicPetitionForm
 from .intake import AdditionsThrottled, SubmissionKeyReused, SubmissionThrottled, submit_public, take_public_step
+from .messages import public_timeline
 from .models import Category, ExternalPlatform, Petition, PetitionEvent
 from .workflow import allowed_actions
 
@@ -67,12 +68,14 @@ class PublicSubmitIn(serializers.Serializer):
     attachments = serializers.ListField(child=serializers.FileField(), required=False, max_length=4)
 
 
-class PublicEventOut(serializers.ModelSerializer):
-    action_label = serializers.CharField(source="get_action_display")
+class PublicEventOut(serializers.Serializer):
+    """A timeline entry as the enterprise reads it (``messages.public_timeline``): the step's
+    public status text, and the entry's own text only where it is public."""
 
-    class Meta:
-        model = PetitionEvent
-        fields = ["action", "action_label", "text", "created_at"]
+    action = serializers.CharField()
+    action_label = serializers.CharField()
+    text = serializers.CharField()
+    created_at = serializers.DateTimeField()
 
 
 class PublicPetitionOut(serializers.ModelSerializer):
@@ -90,10 +93,10 @@ class PublicPetitionOut(serializers.ModelSerializer):
         ]  # fmt: skip
 
     def get_events(self, obj) -> list[dict]:
-        return PublicEventOut(obj.events.filter(public=True), many=True).data
+        return PublicEventOut(public_timeline(obj), many=True).data
 
     def get_tracking_url(self, obj) -> str:
-        return settings.PUBLIC_BASE_URL + obj.get_tracking_url()
+        return absolute_url(obj.get_tracking_url())
 
 
 class PublicRequestViewSet(viewsets.GenericViewSet):

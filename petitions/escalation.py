@@ -12,8 +12,9 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import CharField, Count, F, Q, Value
+from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, Value, When
 from django.db.models.functions import Concat, JSONObject
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,9 +22,10 @@ from django.utils.translation import gettext_noop
 
 from deputies.models import Station
 from liaison.core.bulk import insert_select
-from liaison.core.notifications import notify_select, notify_user, ref_in_sql
+from liaison.core.notifications import admin_link, admin_link_in_sql, notify_select, notify_user, ref_in_sql
 from liaison.core.workdays import WorkCalendar
-from points.models import LiaisonPoint
+from points.models import GroupRobot, LiaisonPoint
+from points.robots import notify_robots
 
 from .models import OPEN_STATUSES, Petition, PetitionEvent, Status
 
@@ -56,27 +58,88 @@ LEVEL_LABELS = {
 }
 
 
-def _recipients(batch, level: int) -> list[tuple[object, str]]:
-    """Who hears of a batch raised to ``level``, as (requests, path to the user) pairs for
-    ``notify_select``: level 1 the point heads and the department's handlers (or the handling
-    deputy before dispatch), level 2 the street working committee, level 3 the district office
+# Where each level's office sits, from the request; a level whose office has nobody with an
+# active account goes up the organisation tree from there, at most this many steps.
+LEVEL_OFFICE = {2: "point__organisation", 3: "point__organisation__parent"}
+TREE_STEPS = 3
+
+
+def _has_staff(path: str):
+    """True where the organisation at ``path`` has at least one active staff account."""
+    return Exists(get_user_model().objects.filter(organisations=OuterRef(path), is_active=True))
+
+
+def _offices(level: int) -> list[str]:
+    """The organisations that may hear of ``level``, nearest first: its own office, then those
     above it."""
+    return [LEVEL_OFFICE[level] + "__parent" * up for up in range(TREE_STEPS + 1)]
+
+
+def _office_recipients(rows, level: int) -> list[tuple[object, str]]:
+    """The first office up the tree from ``level``'s own with an active account, per request:
+    (requests, path to the users) pairs, one per step up, each request in one pair at most."""
+    offices = _offices(level)
+    found = {f"_staff{i}": _has_staff(path) for i, path in enumerate(offices)}
+    rows = rows.alias(**found)
+    return [
+        (rows.filter(**{f"_staff{j}": False for j in range(i)}, **{f"_staff{i}": True}), f"{path}__staff")
+        for i, path in enumerate(offices)
+    ]
+
+
+def _around(translated: str, value):
+    """A translated sentence with ``%(office)s`` filled from SQL, so it stays one message."""
+    before, after = translated.split("%(office)s", 1)
+    return Concat(Value(before), value, Value(after), output_field=CharField())
+
+
+def _passed_up(level: int):
+    """The level's timeline text after its label: which office heard of it when its own had
+    nobody (an expression over the requests, so the rows are still written by the database)."""
+    if level not in LEVEL_OFFICE:
+        return Value("")
+    offices = _offices(level)
+    return Case(
+        *(
+            When(
+                Q(**{f"_staff{j}": False for j in range(i)}, **{f"_staff{i}": True}),
+                then=_around(
+                    _("; nobody at its own office has an active account, so it went to %(office)s"),
+                    F(f"{path}__name"),
+                ),
+            )
+            for i, path in enumerate(offices)
+            if i
+        ),
+        When(
+            Q(**{f"_staff{i}": False for i in range(len(offices))}),
+            then=Value(_("; nobody up the organisation tree has an active account: please assign staff")),
+        ),
+        default=Value(""),
+        output_field=CharField(),
+    )
+
+
+def _recipients(rows, level: int) -> list[tuple[object, str]]:
+    """Who hears that requests reached ``level``, as (requests, path to the user) pairs for
+    ``notify_select``: level 1 the department's handlers (or the handling deputy before
+    dispatch), level 2 the street working committee, level 3 the district office above it; a
+    level whose office has nobody active goes up the tree. The point heads are told apart."""
     if level == 1:
-        heads = Station.objects.heads()
         return [
-            (batch.filter(point__stations__in=heads), "point__stations__person__user"),
-            (batch.filter(department__isnull=False), "department__handlers"),
-            (batch.filter(department__isnull=True), "deputy__user"),
+            (rows.filter(department__isnull=False), "department__handlers"),
+            (rows.filter(department__isnull=True), "deputy__user"),
         ]
-    if level == 2:
-        return [(batch, "point__organisation__staff")]
-    return [(batch, "point__organisation__parent__staff")]
+    return _office_recipients(rows, level)
 
 
 def escalate_batch(level: int, threshold: dt.date, now) -> int:
     """Raise one batch of requests to ``level``; returns how many were raised. A fixed number of
     statements whatever the batch holds: the timeline rows and messages are written by the
-    database from the batch (INSERT … SELECT), not built row by row here."""
+    database from the batch (INSERT … SELECT), not built row by row here.
+
+    A request that jumps levels tells every level it skipped too (their keys name their level,
+    so no level hears twice), and its point heads hear of every level it reaches."""
     with transaction.atomic():
         ids = list(
             Petition.objects.filter(status__in=OPEN_STATUSES, due_date__lt=threshold, escalation_level__lt=level)
@@ -87,30 +150,45 @@ def escalate_batch(level: int, threshold: dt.date, now) -> int:
         if not ids:
             return 0
         batch = Petition.objects.filter(id__in=ids)
-        batch.update(escalation_level=level)
         label = LEVEL_LABELS[level]
+        walked = (
+            batch.alias(**{f"_staff{i}": _has_staff(p) for i, p in enumerate(_offices(level))})
+            if (level in LEVEL_OFFICE)
+            else batch
+        )
         insert_select(
             PetitionEvent,
-            batch,
+            walked,
             petition_id=F("id"),
             action=PetitionEvent.Action.ESCALATE,
             from_status=F("status"),
             to_status=F("status"),
             actor_label=_("system"),
-            text=_("Level %(level)d: %(label)s") % {"level": level, "label": _(label)},
+            text=Concat(
+                Value(_("Level %(level)d: %(label)s") % {"level": level, "label": _(label)}),
+                _passed_up(level),
+                output_field=CharField(),
+            ),
             public=False,
             created_at=now,
         )
-        for rows, user in _recipients(batch, level):
+        context = JSONObject(petition=ref_in_sql(Petition), level=Value(level), label=Value(label))
+        heads = Station.objects.heads(timezone.localdate(now))
+        told = [(batch.filter(point__stations__in=heads), "point__stations__person__user", level)]
+        for each in range(1, level + 1):
+            # Before the update: the levels a request had not reached yet are those it skips.
+            told += [(rows, user, each) for rows, user in _recipients(batch.filter(escalation_level__lt=each), each)]
+        for rows, user, each in told:
             notify_select(
                 rows,
                 user=user,
-                key=Concat(Value("escalation:"), F("id"), Value(f":{level}"), output_field=CharField()),
-                context=JSONObject(petition=ref_in_sql(Petition), level=Value(level), label=Value(label)),
-                link=Concat(Value("/admin/petitions/petition/"), F("id"), Value("/change/"), output_field=CharField()),
+                key=Concat(Value("escalation:"), F("id"), Value(f":{each}"), output_field=CharField()),
+                context=context,
+                link=admin_link_in_sql(Petition),
                 template="escalation",
                 now=now,
             )
+        batch.update(escalation_level=level)
     return len(ids)
 
 
@@ -130,7 +208,35 @@ def escalation_scan(*, now=None) -> dict[int, int]:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             drains = [pool.submit(_drain, level, threshold, now, own_connection=True) for _ in range(workers)]
             raised[level] = sum(drain.result() for drain in drains)
+    if any(raised.values()):
+        _tell_robots(now)
     return raised
+
+
+def _tell_robots(now) -> int:
+    """One summary per point to its staff group chats for what this run escalated: a group chat
+    must not get one message per request. The run's timeline rows (all stamped ``now``) say
+    which; the key names the run, so running it again at the same moment records nothing."""
+    per_point = (
+        PetitionEvent.objects.filter(action=PetitionEvent.Action.ESCALATE, created_at=now)
+        .values("petition__point")
+        .annotate(**{f"level{n}": Count("id", filter=Q(petition__escalation_level=n)) for n in LEVEL_LABELS})
+        .order_by()
+    )
+    points = LiaisonPoint.objects.in_bulk([row["petition__point"] for row in per_point])
+    created = 0
+    for row in per_point:
+        point = points[row["petition__point"]]
+        created += notify_robots(
+            point=point,
+            event=GroupRobot.Event.ESCALATION,
+            key=f"escalation-summary:{point.pk}:{now.isoformat()}",
+            template="robot_escalation",
+            context={"point": point, **{f"level{n}": row[f"level{n}"] for n in LEVEL_LABELS}},
+            link=f"{admin_link(Petition)}?point={point.pk}",
+            now=now,
+        )
+    return created
 
 
 def _drain(level, threshold, now, own_connection=False) -> int:
@@ -173,7 +279,7 @@ def weekly_digest_scan(*, now=None) -> int:
                 key=f"digest:{station.point_id}:{station.person_id}:{year}-W{week:02d}",
                 template="weekly_digest",
                 context={"point": station.point, "person": station.person, "figures": numbers, "week": week},
-                link=f"/admin/petitions/petition/?point={station.point_id}",
+                link=f"{admin_link(Petition)}?point={station.point_id}",
                 now=now,
             )
         )

@@ -27,7 +27,7 @@ from rest_framework import serializers
 
 from liaison.core.deliveries import Answer, DeliveryStatus, claim_next, next_attempt, post, still_claimed
 from liaison.core.jobs import enqueue
-from liaison.core.notifications import notify_user
+from liaison.core.notifications import admin_link, notify_user
 from liaison.core.webhooks import sign_headers
 
 from .models import Delivery, ExternalPlatform, Petition, PetitionEvent
@@ -280,7 +280,7 @@ def _tell_office(delivery, *, template, key, now) -> None:
             key=f"{key}:{user.pk}",
             template=template,
             context={"delivery": delivery, "petition": delivery.petition, "platform": delivery.platform},
-            link=f"/admin/petitions/delivery/{delivery.pk}/change/",
+            link=admin_link(Delivery, delivery.pk),
             now=now,
         )
 

@@ -16,10 +16,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from deputies.models import Person, Station
-from liaison.core.notifications import notify_bulk, ref, user_channels
+from liaison.core.notifications import admin_link, notify_bulk, ref, user_channels
 from liaison.core.workdays import add_workdays
 
-from . import platforms
+from . import messages, platforms
 from .forms import (
     AddInfoForm,
     ConfirmForm,
@@ -106,12 +106,12 @@ def petition_submit(*, petition: Petition, actor, uploads=(), submission_key=Non
                 petition.enterprise_name = petition.enterprise.name
             petition.save()
             _store_attachments(petition, list(uploads))
-            PetitionEvent.objects.create(
-                petition=petition,
+            _record(
+                petition,
+                now=now,
                 action=PetitionEvent.Action.SUBMIT,
                 to_status=Status.SUBMITTED,
                 text=petition.get_channel_display(),
-                created_at=now,
                 **_actor_fields(actor),
             )
             # Recorded with the request, sent after commit: a broker outage delays, never loses, them.
@@ -144,7 +144,7 @@ def _notify_new_request(petition: Petition, now) -> None:
                 "channel": channel,
                 "user_id": user_id,
                 "address": address,
-                "link": f"/admin/petitions/petition/{petition.pk}/change/",
+                "link": admin_link(Petition, petition.pk),
             }
             for person_id, user_id, email in people
             for channel, address in user_channels(email)
@@ -152,6 +152,15 @@ def _notify_new_request(petition: Petition, now) -> None:
         template="new_request",
         now=now,
     )
+
+
+def _record(petition: Petition, *, now, **fields) -> PetitionEvent:
+    """Insert a timeline row and, in the same transaction, the messages it causes (the
+    enterprise's SMS, the staff's, the group robots': ``messages``), keyed on the row so each
+    is recorded once."""
+    event = PetitionEvent.objects.create(petition=petition, created_at=now, **fields)
+    messages.tell(event, petition, now)
+    return event
 
 
 def _transition(
@@ -181,14 +190,14 @@ def _transition(
             fields.append(name)
         if fields:
             locked.save(update_fields=[*fields, "updated_at"])
-        PetitionEvent.objects.create(
-            petition=locked,
+        _record(
+            locked,
+            now=now,
             action=action,
             from_status=from_status,
             to_status=locked.status,
             text=text,
             public=public,
-            created_at=now,
             **_actor_fields(actor),
         )
     petition.refresh_from_db()
@@ -331,6 +340,7 @@ def petition_return(*, petition, actor, reason, now=None) -> Petition:
         actor,
         now=now,
         text=reason,
+        public=False,  # the department's reason is for the point, not the enterprise
         department=None,
         dispatched_at=None,
         reply_due=None,

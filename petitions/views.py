@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -6,12 +5,14 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from liaison.core.notifications import absolute_url
 from points.models import LiaisonPoint, RetiredQrToken
 
 from .access import access_petition_by_token
 from .actions import STEPS, TransitionRefused, allowed_steps
 from .forms import PublicPetitionForm
 from .intake import AdditionsThrottled, SubmissionKeyReused, SubmissionThrottled, submit_public, take_public_step
+from .messages import public_timeline
 from .workflow import ENTERPRISE_ACTOR
 
 
@@ -55,10 +56,10 @@ def _render_track(request, petition, *, forms=None, status=200):
     steps = {step.name: step for step in allowed_steps(petition, ENTERPRISE_ACTOR)}
     context = {
         "petition": petition,
-        "events": petition.events.filter(public=True),
+        "events": public_timeline(petition),
         "attachments": petition.attachments.all(),
         "is_new": request.GET.get("new") == "1",
-        "track_url": settings.PUBLIC_BASE_URL + petition.get_tracking_url(),
+        "track_url": absolute_url(petition.get_tracking_url()),
         **{
             f"{key}_form": forms.get(name) or steps[name].bind(petition) if name in steps else None
             for key, name in (("add", "add_info"), ("rate", "rate"))

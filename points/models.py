@@ -6,6 +6,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from liaison.core.notifications import absolute_url
+
 from .querysets import EnterpriseQuerySet, EnterpriseRelationQuerySet, LiaisonPointQuerySet, OrganisationQuerySet
 from .validators import validate_uscc
 
@@ -246,7 +248,7 @@ class LiaisonPoint(models.Model):
 
     @property
     def qr_url(self) -> str:
-        return settings.PUBLIC_BASE_URL + self.submit_path
+        return absolute_url(self.submit_path)
 
     def checklist(self) -> list[tuple[str, bool]]:
         return [(self._meta.get_field(f).verbose_name, getattr(self, f)) for f in self.CHECKLIST]

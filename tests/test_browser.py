@@ -6,6 +6,7 @@ With UPDATE_SCREENSHOTS=1 the journeys also refresh the README's screenshots in 
 
 import datetime as dt
 import io
+import json
 import os
 import re
 import shutil
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from liaison.core import notifications
 from petitions import services
 from petitions.models import Petition, Status
 
@@ -164,7 +166,56 @@ def test_enterprise_files_a_request_from_the_qr_code_on_a_phone(phone, live_serv
     link = phone.get_by_test_id("secret-link").get_attribute("href")
     phone.goto(link)
     expect(phone.get_by_test_id("status")).to_have_text("已提交")
-    expect(phone.locator(".timeline")).to_contain_text("已提交")
+    expect(phone.locator(".timeline")).to_contain_text("已收到")
+
+
+def sms_lines(path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
+
+
+def test_the_enterprise_files_gets_the_sms_opens_its_link_and_rates(phone, live_server, world, settings, tmp_path):
+    """The whole loop on a phone: the SMS come from the embedded backend's file, as in the demo."""
+    from playwright.sync_api import expect
+
+    settings.PUBLIC_BASE_URL = live_server.url
+    settings.SMS_BACKEND = "liaison.core.sms.FileSmsBackend"
+    settings.SMS_FILE = tmp_path / "sms.log"
+    phone.goto(world.point.qr_url)
+    phone.select_option("#id_enterprise", label=world.enterprise.name)
+    phone.fill("#id_contact_name", "张经理")
+    phone.fill("#id_contact_phone", "13912345678")
+    phone.select_option("#id_category", "labour")
+    phone.fill("#id_title", "技能人才培训补贴申领")
+    phone.fill("#id_content", "想了解技能人才培训补贴如何申领。")
+    phone.click("button[type=submit]")
+    expect(phone.get_by_test_id("tracking-number")).to_be_visible()
+    petition = Petition.objects.get()
+
+    notifications.deliver_due()
+    (receipt,) = [m for m in sms_lines(settings.SMS_FILE) if m["to"] == "13912345678"]
+    assert petition.number in receipt["text"] and "已收到" in receipt["text"]
+    link = re.search(r"https?://\S+", receipt["text"]).group()
+    assert link == live_server.url + petition.get_tracking_url()
+
+    services.petition_accept(petition=petition, actor=world.deputy)
+    services.petition_resolve_on_site(petition=petition, actor=world.deputy, result="已现场讲解申领流程。")
+    notifications.deliver_due()
+    texts = [m["text"] for m in sms_lines(settings.SMS_FILE) if m["to"] == "13912345678"]
+    assert len(texts) == 3 and "已受理" in texts[1] and "请查看答复并评价" in texts[2] and link in texts[2]
+
+    context = phone.context.browser.new_context(locale="zh-CN")  # opened later, from the message
+    later = context.new_page()
+    later.goto(re.search(r"https?://\S+", texts[2]).group())
+    expect(later.locator(".timeline")).to_contain_text("已答复")
+    later.check("input[name=satisfaction][value=satisfied]")
+    later.click("text=提交评价")
+    expect(later.locator(".alert-success")).to_contain_text("感谢您的评价")
+    context.close()
+    notifications.deliver_due()
+    texts = [m["text"] for m in sms_lines(settings.SMS_FILE) if m["to"] == "13912345678"]
+    assert len(texts) == 4 and "已办结关闭" in texts[3]
+    petition.refresh_from_db()
+    assert petition.status == Status.CLOSED and petition.satisfaction == "satisfied"
 
 
 def test_deputy_accepts_and_dispatches_in_the_admin(desktop, live_server, world):

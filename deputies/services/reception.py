@@ -13,9 +13,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
-from liaison.core.notifications import notify, notify_user
+from liaison.core.notifications import admin_link, notify, notify_user
 from liaison.core.steps import StepRefused, StepTable
-from points.models import LiaisonPoint
+from points.models import GroupRobot, LiaisonPoint
+from points.robots import notify_robots
 from points.selectors import reception_date_in_month
 
 from ..forms import ReasonForm, RecordForm
@@ -260,8 +261,17 @@ def process_one_reminder(day_id: int, *, now) -> bool:
     days_left = (day.date - timezone.localdate(now)).days
     if days_left < 0:
         return False
-    link = f"/admin/deputies/receptionday/{day.pk}/change/"
-    created = 0
+    link = admin_link(ReceptionDay, day.pk)
+    # The staff group chats of the point and its organisations, once per occasion.
+    created = notify_robots(
+        point=day.point,
+        event=GroupRobot.Event.RECEPTION_REMINDER,
+        key=f"reception:{day.pk}:{due[-1]}",
+        template="robot_reception_reminder",
+        context={"day": day},
+        link=link,
+        now=now,
+    )
     for assignment in day.assignments.select_related("person__user"):
         created += _remind_person(
             assignment.person,
@@ -293,7 +303,7 @@ def process_one_record_reminder(day_id: int, *, now) -> bool:
             key=f"reception-record:{day.pk}:{head.pk}",
             template="reception_record",
             context={"day": day, "person": head},
-            link=f"/admin/deputies/receptionday/{day.pk}/change/",
+            link=admin_link(ReceptionDay, day.pk),
             now=now,
         )
     return created > 0

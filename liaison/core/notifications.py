@@ -27,6 +27,7 @@ from django.db.models import CharField, F, Value
 from django.db.models.functions import Concat, JSONObject
 from django.template import Context, Template, TemplateSyntaxError
 from django.template.loader import get_template
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from . import robots, sms
@@ -40,6 +41,24 @@ MAX_ATTEMPTS = 8
 LEASE = dt.timedelta(minutes=10)  # a send claimed but not finished by then is tried again
 PARTS = ("subject.txt", "body.txt", "body.html")
 SMS_PART = "sms.txt"  # the provider template's parameters, for messages sent by SMS
+
+
+def absolute_url(path: str) -> str:
+    """``path`` (``/t/…``) as an address that works where the portal runs: every link sent or
+    printed (QR codes, posters, SMS, e-mail, the API's URLs) is built here from PUBLIC_BASE_URL.
+    An address that is already absolute is returned as it is."""
+    if not path.startswith("/"):
+        return path
+    return settings.PUBLIC_BASE_URL + path
+
+
+def admin_link(model, pk=None) -> str:
+    """The work desk's page of one row (its change page) or, without ``pk``, of the model's list:
+    the path reverse() gives, so a message never carries a hard-coded admin address."""
+    opts = model._meta
+    if pk is None:
+        return reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[pk])
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -100,6 +119,12 @@ def ref(model, pk) -> dict:
 def ref_in_sql(model, pk="id"):
     """``ref`` as an expression over a queryset's rows, for ``notify_select`` contexts."""
     return JSONObject(**{"__model__": Value(model._meta.label_lower), "pk": F(pk)})
+
+
+def admin_link_in_sql(model, pk="id"):
+    """``admin_link`` as an expression over a queryset's rows, for ``notify_select`` links."""
+    before, after = admin_link(model, 0).rsplit("/0/", 1)
+    return Concat(Value(f"{before}/"), F(pk), Value(f"/{after}"), output_field=CharField())
 
 
 def thaw(context: dict) -> dict:
@@ -264,9 +289,7 @@ def _send(notification: Notification, context: dict) -> None:
             secret=robot.secret,
             title=notification.subject,
             text=notification.body,
-            link=settings.PUBLIC_BASE_URL + notification.link
-            if notification.link.startswith("/")
-            else notification.link,
+            link=absolute_url(notification.link),
             markdown=robot.markdown,
         )
     # In-app messages are delivered by being rendered: the work desk lists them.

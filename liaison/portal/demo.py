@@ -92,6 +92,21 @@ DEPARTMENTS = [
     "区发展改革委", "区教委", "区交通局", "区住房城乡建委", "区经济信息委", "区人力社保局", "区规划自然资源局", "区市场监管局",
 ]  # fmt: skip
 
+# A handler account for each department the demo requests go to (user name, display name);
+# the others keep only their office phone, so a dispatch there shows the SMS to that phone.
+HANDLERS = {
+    "区交通局": ("handler", "区交通局经办人"),
+    "区教委": ("handler_jw", "区教委经办人"),
+    "区住房城乡建委": ("handler_zj", "区住房城乡建委经办人"),
+    "区发展改革委": ("handler_fg", "区发展改革委经办人"),
+}
+
+# The street working committees' accounts (escalation level 2 reaches them).
+STREET_STAFF = {
+    "璧泉街道工委": ("street_bq", "璧泉街道工委工作人员"),
+    "青杠街道工委": ("street_qg", "青杠街道工委工作人员"),
+}
+
 POINTS = [
     {
         "code": "byd-bishan",
@@ -206,6 +221,7 @@ def load() -> dict:
                 "segment": segments[segment],
                 "chain_role": role,
                 "contact_name": "办公室",
+                "contact_phone": f"1390000{index:04d}",
             },
         )
 
@@ -220,6 +236,8 @@ def load() -> dict:
         street, _ = Organisation.objects.get_or_create(
             name=spec["street"], defaults={"kind": Organisation.Kind.STREET, "parent": district}
         )
+        username, display = STREET_STAFF[spec["street"]]
+        street.staff.add(_user(username, group=roles.OFFICE_STAFF, name=display))
         checks = {f: spec["checklist"] for f in LiaisonPoint.CHECKLIST}
         checks.update(rules_posted=True, ledger_kept=True)
         point, _ = LiaisonPoint.objects.get_or_create(
@@ -259,10 +277,13 @@ def load() -> dict:
         people.append(person)
 
     departments = {}
-    for name in DEPARTMENTS:
-        departments[name], _ = Department.objects.get_or_create(name=name, defaults={"organisation": district})
-    handler = _user("handler", group=roles.DEPARTMENT_HANDLER, name="区交通局经办人")
-    departments["区交通局"].handlers.add(handler)
+    for index, name in enumerate(DEPARTMENTS):
+        departments[name], _ = Department.objects.get_or_create(
+            name=name, defaults={"organisation": district, "phone": f"1370000{index:04d}"}
+        )
+    for name, (username, display) in HANDLERS.items():
+        departments[name].handlers.add(_user(username, group=roles.DEPARTMENT_HANDLER, name=display))
+    handler = departments["区交通局"].handlers.get()
 
     # 包挂: beyond each person's own two, the point's grid workers share every enterprise of the
     # chain the point does not yet look after, so each point is linked to all of them (20+).
@@ -405,7 +426,7 @@ def _demo_request(index, title, point, enterprise, category, channel, outcome, d
         enterprise=enterprise,
         enterprise_name=enterprise.name,
         contact_name="联系人",
-        contact_phone=f"1380000{index:04d}",
+        contact_phone=enterprise.contact_phone or f"1380000{index:04d}",
         category=category,
         title=title,
         content=f"{enterprise.name}反映：{title}，希望相关部门协调解决。",
@@ -427,7 +448,7 @@ def _demo_request(index, title, point, enterprise, category, channel, outcome, d
         return
     else:
         department = departments[outcome]
-        actor = handler if department.handlers.filter(pk=handler.pk).exists() else admin
+        actor = department.handlers.first() or admin
         services.petition_dispatch(petition=petition, actor=deputy, department=department, now=start + 2 * step)
         services.petition_sign(petition=petition, actor=actor, now=start + 3 * step)
         services.petition_reply(

@@ -14,5 +14,6 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
         self.stdout.write(
             f"Demo administrator: {credentials['admin']} / {credentials['password']} "
-            "(other demo accounts: office, head_byd, head_qs, deputy_li, deputy_zhao, grid_wu, handler — same password)"
+            "(other demo accounts: office, street_bq, street_qg, head_byd, head_qs, deputy_li, deputy_zhao, grid_wu, "
+            "handler, handler_jw, handler_zj, handler_fg — same password)"
         )
