@@ -83,7 +83,7 @@ class PublicSubmitIn(serializers.Serializer):
     contact_phone = serializers.CharField(max_length=20, help_text="11-digit mainland mobile number.")
     category = serializers.ChoiceField(choices=Category.choices)
     title = serializers.CharField(max_length=100)
-    content = serializers.CharField(max_length=5000)
+    content = serializers.CharField(min_length=5, max_length=5000)
     submission_key = serializers.UUIDField(
         required=False,
         help_text="One-time key: the same request sent again with it returns the first one; a key used for "
