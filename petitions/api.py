@@ -137,6 +137,32 @@ class PublicRequestViewSet(viewsets.GenericViewSet):
     serializer_class = PublicPetitionOut
     lookup_field = "number"
     schema = ApiSchema()
+    # File → follow → add information, for clients and the stateful fuzz run (tests/test_api_fuzz.py).
+    schema_links = {
+        "public_requests_create": {
+            status_code: {
+                name: {
+                    "operationId": operation,
+                    "parameters": {"number": "$response.body#/number", "token": "$response.body#/access_token"},
+                    "description": description,
+                }
+                for name, operation, description in (
+                    ("track", "public_requests_retrieve", "Follow the request just filed."),
+                    ("addInfo", "public_requests_info_create", "Add information to it."),
+                    ("rate", "public_requests_rate_create", "Rate it once resolved."),
+                )
+            }
+            for status_code in ("200", "201")
+        },
+        "public_requests_retrieve": {
+            "200": {
+                "addInfo": {
+                    "operationId": "public_requests_info_create",
+                    "parameters": {"number": "$request.path.number", "token": "$request.path.token"},
+                }
+            }
+        },
+    }
 
     @staticmethod
     def _refuse_cross_site_forms(request):

@@ -14,6 +14,7 @@ from django.http import Http404, JsonResponse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation.trans_real import parse_accept_lang_header
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
@@ -61,9 +62,34 @@ DEFAULT_RETRY_AFTER = 300
 
 
 class Pagination(PageNumberPagination):
+    """Pages of 20 by default. A ``page_size`` that is not a whole number from 1 to 100 is a 400:
+    DRF would quietly use the default or the cap, and the caller would never learn that the
+    parameter was wrong."""
+
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is not None and not (raw.isascii() and raw.isdigit() and 0 < int(raw) <= self.max_page_size):
+            raise exceptions.ValidationError(
+                {
+                    self.page_size_query_param: [
+                        _("Give a whole number from 1 to %(max)d.") % {"max": self.max_page_size}
+                    ]
+                }
+            )
+        return super().get_page_size(request)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] in (self.page_query_param, self.page_size_query_param):
+                parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["maximum"] = self.max_page_size
+        return parameters
 
 
 class Conflict(exceptions.APIException):
@@ -290,6 +316,7 @@ def in_callers_language(view):
     return wrapper
 
 
+@csrf_exempt  # it changes nothing; a POST to a wrong address must learn it is wrong, not be told about CSRF
 @in_callers_language
 def api_not_found(request, path=""):
     """Every other path under /api/: a problem, not the site's HTML page."""

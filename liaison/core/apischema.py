@@ -41,6 +41,16 @@ class ApiSchema(AutoSchema):
                     )
         return responses
 
+    def _get_response_for_code(self, serializer, status_code, media_types=None, direction="response"):
+        """Adds the OpenAPI links a view declares in ``schema_links``
+        (``{operation_id: {status: {name: link}}}``): how a client, or a stateful fuzzer, goes
+        from this answer to the next call."""
+        response = super()._get_response_for_code(serializer, status_code, media_types, direction)
+        links = getattr(self.view, "schema_links", {}).get(self.get_operation_id(), {}).get(str(status_code))
+        if links:
+            response["links"] = links
+        return response
+
     def _get_response_headers_for_code(self, status_code, direction="response"):
         headers = super()._get_response_headers_for_code(status_code, direction)
         for name, description in _RESPONSE_HEADERS.get(str(status_code), {}).items():
