@@ -131,6 +131,20 @@ class TestProblems:
         en = problem_of(api.get(path, HTTP_ACCEPT_LANGUAGE="en"), 404, "not_found")
         assert not chinese(en["detail"])
 
+    def test_a_post_to_an_unknown_address_is_a_404_not_a_csrf_page(self, world):
+        browser = APIClient(enforce_csrf_checks=True)
+        browser.cookies["sessionid"] = "made-up"
+        for path in ("/api/v1/requests/null/accept/", "/api/v1/public/requests/x/%C2%84/info/"):
+            problem_of(browser.post(path, {"text": "补充"}, format="json"), 404, "not_found")
+
+    def test_a_page_size_that_is_not_a_number_is_refused(self, api, world):
+        api.force_authenticate(world.deputy)
+        for value in ("null", "0", "-1", "101", "２"):
+            data = problem_of(api.get("/api/v1/requests/", {"page_size": value}), 400, "invalid")
+            assert "page_size" in data["errors"], value
+        assert api.get("/api/v1/requests/", {"page_size": "100"}).status_code == 200
+        problem_of(api.get("/api/v1/requests/", {"page": "99"}), 404, "not_found")
+
     def test_pages_outside_the_api_keep_their_html_404(self, client, db):
         assert client.get("/no-such-page/")["Content-Type"].startswith("text/html")
 
