@@ -137,12 +137,15 @@ class TestProblems:
         for path in ("/api/v1/requests/null/accept/", "/api/v1/public/requests/x/%C2%84/info/"):
             problem_of(browser.post(path, {"text": "补充"}, format="json"), 404, "not_found")
 
-    def test_a_page_size_that_is_not_a_number_is_refused(self, api, world):
+    def test_a_page_or_page_size_that_is_not_a_number_is_refused(self, api, world):
         api.force_authenticate(world.deputy)
         for value in ("null", "0", "-1", "101", "２"):
             data = problem_of(api.get("/api/v1/requests/", {"page_size": value}), 400, "invalid")
             assert "page_size" in data["errors"], value
         assert api.get("/api/v1/requests/", {"page_size": "100"}).status_code == 200
+        for value in ("", "last", "0", "x"):
+            data = problem_of(api.get("/api/v1/requests/", {"page": value}), 400, "invalid")
+            assert "page" in data["errors"], value
         problem_of(api.get("/api/v1/requests/", {"page": "99"}), 404, "not_found")
 
     def test_pages_outside_the_api_keep_their_html_404(self, client, db):

@@ -62,13 +62,22 @@ DEFAULT_RETRY_AFTER = 300
 
 
 class Pagination(PageNumberPagination):
-    """Pages of 20 by default. A ``page_size`` that is not a whole number from 1 to 100 is a 400:
-    DRF would quietly use the default or the cap, and the caller would never learn that the
-    parameter was wrong."""
+    """Pages of 20 by default. A ``page`` that is not a whole number from 1, or a ``page_size``
+    not from 1 to 100, is a 400: DRF would quietly use the first page, the default size or the
+    cap, and the caller would never learn that the parameter was wrong. A page past the end
+    stays a 404."""
 
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    last_page_strings = ()  # the schema says page is an integer: "last" is not one
+
+    def get_page_number(self, request, paginator):
+        raw = request.query_params.get(self.page_query_param)
+        if raw is not None and not (raw.isascii() and raw.isdigit() and int(raw) > 0):
+            raise exceptions.ValidationError({self.page_query_param: [_("Give a whole number from 1.")]})
+        return super().get_page_number(request, paginator)
 
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)
@@ -199,7 +208,6 @@ ProblemSerializer = inline_serializer(
         ),
     },
 )
-ErrorSerializer = ProblemSerializer  # the name earlier code imported
 
 _ERROR_TEXTS = {
     400: "invalid input (`invalid`) or an unreadable body (`malformed`)",
