@@ -1,6 +1,7 @@
 from rest_framework import serializers, viewsets
 
 from liaison.core.api import ScopedViewSetMixin
+from liaison.core.apischema import ApiSchema
 
 from .models import Person, ReceptionDay
 
@@ -20,6 +21,7 @@ class PersonOut(serializers.ModelSerializer):
 class PersonViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """People the user may see: stationed at their points, or kept by their office."""
 
+    schema = ApiSchema()
     serializer_class = PersonOut
     lookup_value_regex = r"\d+"
     filterset_fields = ["kind", "level"]
@@ -30,27 +32,31 @@ class PersonViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Person.objects.prefetch_related("stations__point")
 
 
+class RosterOut(serializers.Serializer):
+    person = serializers.CharField(source="person.name")
+    attended = serializers.BooleanField(allow_null=True)
+    # ISO 8601 with the portal's offset (+08:00), like every time the API gives; a plain dict
+    # would have given UTC.
+    signed_in_at = serializers.DateTimeField(allow_null=True)
+
+
 class ReceptionDayOut(serializers.ModelSerializer):
     point = serializers.CharField(source="point.code")
-    roster = serializers.SerializerMethodField()
+    roster = RosterOut(source="assignments", many=True, read_only=True)
 
     class Meta:
         model = ReceptionDay
         fields = ["id", "point", "date", "status", "roster", "visitors", "summary", "record_filled_at"]
 
-    def get_roster(self, obj) -> list[dict]:
-        return [
-            {"person": a.person.name, "attended": a.attended, "signed_in_at": a.signed_in_at}
-            for a in obj.assignments.all()
-        ]
-
 
 class ReceptionDayViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """Reception days of the user's points, with rosters and attendance."""
 
+    schema = ApiSchema()
     serializer_class = ReceptionDayOut
     lookup_value_regex = r"\d+"
     filterset_fields = ["status", "date"]
+    search_fields = ["point__name", "point__code", "summary"]
     ordering_fields = ["date"]
     ordering = ["-date"]
 

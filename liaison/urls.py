@@ -1,10 +1,11 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
 
 from liaison.core import auth
+from liaison.core.api import api_not_found
 from liaison.core.auth import ThrottledAdminAuthenticationForm, ThrottledAuthenticationForm
 from liaison.core.health import health
 from liaison.portal.statistics import statistics_view
@@ -21,6 +22,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("liaison.portal.api_urls")),
+    re_path(r"^api/", api_not_found),  # a JSON problem, not the site's HTML 404, for any other /api/ path
     path("ledgers/", include("liaison.portal.ledger_urls")),
     path("statistics/", statistics_view, name="statistics"),
     path("login/", auth_views.LoginView.as_view(authentication_form=ThrottledAuthenticationForm), name="login"),

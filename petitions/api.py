@@ -12,17 +12,34 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, Throttled, UnsupportedMediaType, ValidationError
+from rest_framework.exceptions import (
+    NotFound,
+    ParseError,
+    PermissionDenied,
+    Throttled,
+    UnsupportedMediaType,
+    ValidationError,
+)
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from liaison.core.api import ScopedViewSetMixin, StrictJSONParser, errors, request_object, serializer_for_form
+from liaison.core.api import (
+    DEFAULT_RETRY_AFTER,
+    BadSignature,
+    Conflict,
+    ScopedViewSetMixin,
+    StrictJSONParser,
+    errors,
+    request_object,
+    serializer_for_form,
+)
+from liaison.core.apischema import ApiSchema
 from liaison.core.notifications import absolute_url
 from liaison.core.webhooks import verify, verify_standard
 from points.models import LiaisonPoint
@@ -33,8 +50,16 @@ from .callbacks import CallbackRejected, apply_callback
 from .forms import PublicPetitionForm
 from .intake import AdditionsThrottled, SubmissionKeyReused, SubmissionThrottled, submit_public, take_public_step
 from .messages import public_timeline
-from .models import Category, ExternalPlatform, Petition, PetitionEvent
-from .workflow import allowed_actions
+from .models import Attachment, Category, Department, ExternalPlatform, Petition, PetitionEvent, Satisfaction
+from .uploads import attachment_response
+from .workflow import actor_rights, allowed_actions
+
+# ``satisfaction`` is "" until the enterprise rates: the enum says so.
+SATISFACTION_OUT = [("", ""), *Satisfaction.choices]
+
+
+def refused(exc: TransitionRefused) -> Conflict:
+    return Conflict(exc.message, code="transition_refused")
 
 
 def form_errors(form) -> ValidationError:
@@ -59,7 +84,7 @@ class PublicSubmitIn(serializers.Serializer):
     contact_phone = serializers.CharField(max_length=20, help_text="11-digit mainland mobile number.")
     category = serializers.ChoiceField(choices=Category.choices)
     title = serializers.CharField(max_length=100)
-    content = serializers.CharField(max_length=5000)
+    content = serializers.CharField(min_length=5, max_length=5000)
     submission_key = serializers.UUIDField(
         required=False,
         help_text="One-time key: the same request sent again with it returns the first one; a key used for "
@@ -84,6 +109,7 @@ class PublicPetitionOut(serializers.ModelSerializer):
     events = serializers.SerializerMethodField()
     tracking_url = serializers.SerializerMethodField()
     access_token = serializers.CharField()
+    satisfaction = serializers.ChoiceField(choices=SATISFACTION_OUT, allow_blank=True)
 
     class Meta:
         model = Petition
@@ -113,6 +139,33 @@ class PublicRequestViewSet(viewsets.GenericViewSet):
     parser_classes = [StrictJSONParser, MultiPartParser]
     serializer_class = PublicPetitionOut
     lookup_field = "number"
+    schema = ApiSchema()
+    # File → follow → add information, for clients and the stateful fuzz run (tests/test_api_fuzz.py).
+    schema_links = {
+        "public_requests_create": {
+            status_code: {
+                name: {
+                    "operationId": operation,
+                    "parameters": {"number": "$response.body#/number", "token": "$response.body#/access_token"},
+                    "description": description,
+                }
+                for name, operation, description in (
+                    ("track", "public_requests_retrieve", "Follow the request just filed."),
+                    ("addInfo", "public_requests_info_create", "Add information to it."),
+                    ("rate", "public_requests_rate_create", "Rate it once resolved."),
+                )
+            }
+            for status_code in ("200", "201")
+        },
+        "public_requests_retrieve": {
+            "200": {
+                "addInfo": {
+                    "operationId": "public_requests_info_create",
+                    "parameters": {"number": "$request.path.number", "token": "$request.path.token"},
+                }
+            }
+        },
+    }
 
     @staticmethod
     def _refuse_cross_site_forms(request):
@@ -149,10 +202,14 @@ class PublicRequestViewSet(viewsets.GenericViewSet):
         try:
             petition, created = submit_public(form, request)
         except SubmissionThrottled as exc:
-            raise Throttled(detail=exc.message) from None
+            raise Throttled(wait=DEFAULT_RETRY_AFTER, detail=exc.message) from None
         except SubmissionKeyReused as exc:
-            return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
-        return Response(PublicPetitionOut(petition).data, status=201 if created else 200)
+            raise Conflict(exc.message, code="conflict") from None
+        data = PublicPetitionOut(petition).data
+        if not created:
+            return Response(data)
+        location = f"/api/v1/public/requests/{petition.number}/{petition.access_token}/"
+        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": location})
 
     def _petition(self, number, token):
         petition = access_petition_by_token(number, token)
@@ -192,9 +249,9 @@ class PublicRequestViewSet(viewsets.GenericViewSet):
         try:
             petition = take_public_step(name, form, request, petition)
         except AdditionsThrottled as exc:
-            raise Throttled(detail=exc.message) from None
+            raise Throttled(wait=DEFAULT_RETRY_AFTER, detail=exc.message) from None
         except TransitionRefused as exc:
-            return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
+            raise refused(exc) from None
         return Response(PublicPetitionOut(petition).data)
 
 
@@ -227,6 +284,7 @@ class PetitionOut(serializers.ModelSerializer):
     department = serializers.CharField(source="department.name", allow_null=True, default=None)
     contact_phone = serializers.SerializerMethodField()
     overdue = serializers.SerializerMethodField()
+    satisfaction = serializers.ChoiceField(choices=SATISFACTION_OUT, allow_blank=True)
 
     class Meta:
         model = Petition
@@ -255,9 +313,30 @@ class PetitionDetailOut(PetitionOut):
         return allowed_actions(obj, self.context["request"].user)
 
 
-class PetitionViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
-    """Requests visible to the signed-in user, exactly as in the work desk."""
+class AttachmentOut(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
 
+    class Meta:
+        model = Attachment
+        fields = ["id", "kind", "original_name", "size", "uploaded_at", "url"]
+
+    def get_url(self, obj) -> str:
+        return f"/api/v1/requests/{obj.petition_id}/attachments/{obj.pk}/"
+
+
+class DepartmentOut(serializers.ModelSerializer):
+    organisation = serializers.CharField(source="organisation.name", allow_null=True, default=None)
+
+    class Meta:
+        model = Department
+        fields = ["id", "name", "organisation", "phone", "active"]
+
+
+class PetitionViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Requests visible to the signed-in user, exactly as in the work desk; their timelines,
+    attachments and the departments each may be dispatched to."""
+
+    schema = ApiSchema()
     filterset_class = PetitionFilter
     lookup_value_regex = r"\d+"
     search_fields = ["number", "title", "enterprise_name"]
@@ -273,8 +352,65 @@ class PetitionViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     def get_serializer_class(self):
         return PetitionDetailOut if self.action == "retrieve" else PetitionOut
 
+    def _petition(self, pk) -> Petition:
+        return access_petition(self.request.user, pk)
 
-class StepSchema(AutoSchema):
+    @extend_schema(responses={200: EventOut(many=True)}, filters=False, description="The whole timeline, oldest first.")
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def timeline(self, request, pk):
+        events = self._petition(pk).events.order_by("created_at", "pk")
+        return Response(EventOut(events, many=True).data)
+
+    @extend_schema(responses={200: AttachmentOut(many=True)}, filters=False, description="The files of the request.")
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def attachments(self, request, pk):
+        petition = self._petition(pk)
+        rows = Attachment.objects.visible_to(request.user).filter(petition=petition)
+        return Response(AttachmentOut(rows, many=True).data)
+
+    @extend_schema(
+        responses={200: DepartmentOut(many=True)},
+        filters=False,
+        description="The departments this request may be dispatched to (the input of `dispatch`).",
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def departments(self, request, pk):
+        petition = self._petition(pk)
+        rows = Department.objects.serving(petition.point).select_related("organisation")
+        return Response(DepartmentOut(rows, many=True).data)
+
+
+class AttachmentFileView(APIView):
+    """One attachment's file, served as what it was checked to be (``attachment_response``)."""
+
+    schema = ApiSchema()
+
+    @extend_schema(
+        responses={(200, "image/jpeg"): OpenApiTypes.BINARY, (200, "application/pdf"): OpenApiTypes.BINARY},
+        operation_id="requests_attachments_file",
+        tags=["requests"],
+    )
+    def get(self, request, pk, attachment):
+        petition = access_petition(request.user, pk)
+        row = get_object_or_404(Attachment.objects.visible_to(request.user), petition=petition, pk=attachment)
+        return attachment_response(row)
+
+
+class DepartmentViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Departments visible to you: your own (handlers), your office's and those serving your
+    points. For a request's dispatch choices, see /requests/{id}/departments/."""
+
+    schema = ApiSchema()
+    serializer_class = DepartmentOut
+    lookup_value_regex = r"\d+"
+    filterset_fields = ["active"]
+    search_fields = ["name"]
+    ordering_fields = ["name"]
+    ordering = ["name"]
+    queryset = Department.objects.select_related("organisation")
+
+
+class StepSchema(ApiSchema):
     """Each step's endpoint documents its own input: the step's form, as a serializer."""
 
     def get_request_serializer(self):
@@ -303,13 +439,17 @@ class PetitionStepView(APIView):
     def post(self, request, pk):
         step = STEPS[self.step]
         petition = access_petition(request.user, pk)
+        if not actor_rights(request.user, petition) & step.rights:
+            # In scope, but not theirs to do whatever the state (a handler accepting, a deputy
+            # signing): 403. A step their role may take but the state refuses is a 409.
+            raise PermissionDenied(_("You may not “%(action)s” this request.") % {"action": step.label})
         form = step.bind(petition, request_object(request), request.FILES) if step.form else None
         if form is not None and not form.is_valid():
             raise form_errors(form)
         try:
             petition = step.perform(petition, request.user, form.cleaned_data if form else {})
         except TransitionRefused as exc:
-            return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
+            raise refused(exc) from None
         return Response(PetitionDetailOut(petition, context={"request": request}).data)
 
 
@@ -325,6 +465,13 @@ class CallbackIn(serializers.Serializer):
     text = serializers.CharField(required=False, allow_blank=True, max_length=5000)
 
 
+_CALLBACK_ERRORS = {
+    400: ValidationError,
+    404: NotFound,
+    409: lambda message: Conflict(message, code="transition_refused"),
+}
+
+
 class PlatformCallbackView(APIView):
     """A platform reports progress, signed the Standard Webhooks way with its callback secret
     (``webhook-id``, ``webhook-timestamp``, ``webhook-signature``). The previous callback secret
@@ -334,6 +481,7 @@ class PlatformCallbackView(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes = []
+    schema = ApiSchema()
 
     @extend_schema(
         request=CallbackIn,
@@ -356,11 +504,11 @@ class PlatformCallbackView(APIView):
         platform = get_object_or_404(ExternalPlatform, slug=slug, active=True)
         body = request.body
         if not self._signed(platform, request.headers, body):
-            return Response({"detail": _("Bad or expired signature.")}, status=status.HTTP_401_UNAUTHORIZED)
+            raise BadSignature
         try:
             payload = CallbackIn(data=json.loads(body.decode() or "{}"))
         except (ValueError, UnicodeDecodeError):
-            return Response({"detail": _("The body is not JSON.")}, status=status.HTTP_400_BAD_REQUEST)
+            raise ParseError(_("The body is not JSON.")) from None
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         callback_id = data.get("callback_id") or request.headers.get("webhook-id", "")
@@ -372,7 +520,7 @@ class PlatformCallbackView(APIView):
                 text=data.get("text", ""),
             )  # fmt: skip
         except CallbackRejected as exc:
-            return Response({"detail": exc.message}, status=exc.status)
+            raise _CALLBACK_ERRORS[exc.status](exc.message) from None
         return Response(result, headers={"Idempotent-Replayed": "true"} if replayed else None)
 
     @staticmethod

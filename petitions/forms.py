@@ -86,13 +86,14 @@ class PetitionForm(RequestFieldsMixin, forms.ModelForm):
         required=False,
         help_text=_("Optional. Up to 4 files, 10 MB each: photos (JPEG, PNG…) or PDF."),
     )
+    # Declared here, not adjusted in __init__: a min_length set on a built field adds no validator.
+    content = forms.CharField(
+        label=_("content"), min_length=5, max_length=5000, widget=forms.Textarea(attrs={"rows": 5})
+    )
 
     class Meta:
         model = Petition
         fields = ["enterprise", "enterprise_name", "contact_name", "contact_phone", "category", "title", "content"]
-        widgets = {
-            "content": forms.Textarea(attrs={"rows": 5}),
-        }
         help_texts = {"enterprise_name": _("If your enterprise is not in the list, type its name.")}
 
     def __init__(self, *args, point, **kwargs):
@@ -106,7 +107,6 @@ class PetitionForm(RequestFieldsMixin, forms.ModelForm):
         self.fields["enterprise_name"].required = False
         self.fields["category"].choices = [("", "---------"), *Category.choices]
         self.fields["title"].widget.attrs["maxlength"] = 100
-        self.fields["content"].min_length = 5
 
     def clean_contact_name(self):
         return self.cleaned_data["contact_name"].strip()

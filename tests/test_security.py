@@ -108,6 +108,7 @@ def test_configuration_changes_are_audited(client, world):
 
 ROLES = ["anonymous", "enterprise", "office", "head", "deputy", "grid", "handler", "outsider"]
 OK, DENY, NOTFOUND, LOGIN, DONE = 200, 403, 404, 302, 302  # DONE: a POST that redirects back
+UNAUTHENTICATED = 401  # the API without credentials (with WWW-Authenticate)
 ALL_STAFF = {"office": OK, "head": OK, "deputy": OK, "grid": OK, "handler": OK, "outsider": OK}
 
 
@@ -208,7 +209,7 @@ MATRIX = {
     ),  # fmt: skip
     # 包挂: one's own enterprises; someone who is no person (office, handler) has none.
     "admin:deputies_visit_mine": ("/admin/deputies/visit/mine/", staff_only(office=NOTFOUND, handler=NOTFOUND), "get"),
-    "api-root": ("/api/v1/", staff_only(anonymous=DENY), "get"),
+    "api-root": ("/api/v1/", staff_only(anonymous=UNAUTHENTICATED), "get"),
     "point-list": ("/api/v1/points/", public(), "get"),
     "point-detail": ("/api/v1/points/{point.code}/", public(), "get"),
     "public-request-list": ("/api/v1/public/requests/", public(NOTFOUND), "post"),  # no such point in an empty body
@@ -227,24 +228,58 @@ MATRIX = {
         {**public(NOTFOUND), "enterprise": 415},  # an empty multipart post: JSON only
         "post",
     ),  # fmt: skip
-    "request-list": ("/api/v1/requests/", staff_only(anonymous=DENY), "get"),
+    "request-list": ("/api/v1/requests/", staff_only(anonymous=UNAUTHENTICATED), "get"),
     "request-detail": (
         "/api/v1/requests/{petition.pk}/",
-        staff_only(anonymous=DENY, handler=NOTFOUND, outsider=NOTFOUND),
+        staff_only(anonymous=UNAUTHENTICATED, handler=NOTFOUND, outsider=NOTFOUND),
         "get",
     ),  # fmt: skip
-    "person-list": ("/api/v1/people/", staff_only(anonymous=DENY), "get"),
+    "person-list": ("/api/v1/people/", staff_only(anonymous=UNAUTHENTICATED), "get"),
     "person-detail": (
         "/api/v1/people/{deputy_person.pk}/",
-        staff_only(anonymous=DENY, handler=NOTFOUND, outsider=NOTFOUND),
+        staff_only(anonymous=UNAUTHENTICATED, handler=NOTFOUND, outsider=NOTFOUND),
         "get",
     ),  # fmt: skip
-    "reception-day-list": ("/api/v1/reception-days/", staff_only(anonymous=DENY), "get"),
+    "reception-day-list": ("/api/v1/reception-days/", staff_only(anonymous=UNAUTHENTICATED), "get"),
     "reception-day-detail": (
         "/api/v1/reception-days/{reception_day.pk}/",
-        staff_only(anonymous=DENY, handler=NOTFOUND, outsider=NOTFOUND),
+        staff_only(anonymous=UNAUTHENTICATED, handler=NOTFOUND, outsider=NOTFOUND),
         "get",
     ),  # fmt: skip
+    "request-timeline": (
+        "/api/v1/requests/{petition.pk}/timeline/",
+        staff_only(anonymous=UNAUTHENTICATED, handler=NOTFOUND, outsider=NOTFOUND),
+        "get",
+    ),  # fmt: skip
+    "request-attachments": (
+        "/api/v1/requests/{petition.pk}/attachments/",
+        staff_only(anonymous=UNAUTHENTICATED, handler=NOTFOUND, outsider=NOTFOUND),
+        "get",
+    ),  # fmt: skip
+    "request-attachment-file": (
+        "/api/v1/requests/{petition.pk}/attachments/{attachment.pk}/",
+        staff_only(anonymous=UNAUTHENTICATED, handler=NOTFOUND, outsider=NOTFOUND),
+        "get",
+    ),  # fmt: skip
+    "request-departments": (
+        "/api/v1/requests/{petition.pk}/departments/",
+        staff_only(anonymous=UNAUTHENTICATED, handler=NOTFOUND, outsider=NOTFOUND),
+        "get",
+    ),  # fmt: skip
+    "department-list": ("/api/v1/departments/", staff_only(anonymous=UNAUTHENTICATED), "get"),
+    "department-detail": (
+        "/api/v1/departments/{department.pk}/",
+        staff_only(anonymous=UNAUTHENTICATED, outsider=NOTFOUND),
+        "get",
+    ),  # fmt: skip
+    "enterprise-list": ("/api/v1/enterprises/", staff_only(anonymous=UNAUTHENTICATED), "get"),
+    "enterprise-detail": (
+        "/api/v1/enterprises/{enterprise.pk}/",
+        staff_only(anonymous=UNAUTHENTICATED, handler=NOTFOUND, outsider=NOTFOUND),
+        "get",
+    ),  # fmt: skip
+    "point-enterprises": ("/api/v1/points/{point.code}/enterprises/", public(), "get"),
+    "problem-type": ("/api/v1/problems/not_found/", public(), "get"),
     "api-token": ("/api/v1/auth/token/", public(400), "post"),
     "platform-callback": ("/api/v1/platforms/ykz/callback/", public(NOTFOUND), "post"),
     "schema": ("/api/v1/schema/", public(), "get"),
@@ -303,6 +338,8 @@ def objects(world):
         "petition": petition,
         "token": petition.access_token,
         "attachment": attachment,
+        "department": world.department,
+        "enterprise": world.enterprise,
         "deputy_person": world.deputy.person,
         "reception_day": world.point.reception_days.first(),
         "activity": activity,

@@ -1,12 +1,58 @@
+"""Points and enterprises in the API: points are public, with the next reception day from the
+deputies app; enterprises are listed for staff by scope, and per point for the public form."""
+
+import datetime as dt
+
+from django.db.models import Min
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
 
-from deputies.selectors import next_reception_date
-from liaison.core.api import errors
-from points.models import LiaisonPoint
+from deputies.models import ReceptionDay
+from liaison.core.api import ScopedViewSetMixin
+from liaison.core.apischema import ApiSchema
+from petitions.forms import linked_enterprises
+from points.models import Enterprise, LiaisonPoint
+from points.selectors import reception_date_in_month
 
-"""Points in the API: public, with the next reception day from the deputies app."""
+
+class NextReceptions:
+    """``deputies.selectors.next_reception_date`` for a whole list in a constant number of
+    queries: the planned days of every point in one, and the rule's date once per distinct
+    rule (day of the month, moved or not), however many points share it."""
+
+    def __init__(self, today: dt.date):
+        self.today = today
+        self._planned = None
+        self._by_rule = {}
+
+    def __call__(self, point) -> dt.date:
+        if self._planned is None:
+            self._planned = dict(
+                ReceptionDay.objects.filter(date__gte=self.today)
+                .exclude(status=ReceptionDay.Status.CANCELLED)
+                .values("point_id")
+                .annotate(first=Min("date"))
+                .values_list("point_id", "first")
+            )
+        if point.pk in self._planned:
+            return self._planned[point.pk]
+        rule = (point.reception_day, point.reception_rule)
+        if rule not in self._by_rule:
+            self._by_rule[rule] = self._by_rule_date(point)
+        return self._by_rule[rule]
+
+    def _by_rule_date(self, point) -> dt.date:
+        year, month = self.today.year, self.today.month
+        for _ in range(2):  # a reception day falls within two months
+            date = reception_date_in_month(point, dt.date(year, month, 1))
+            if date >= self.today:
+                return date
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        raise AssertionError("unreachable: a reception day falls within two months")
 
 
 class PointOut(serializers.ModelSerializer):
@@ -22,18 +68,54 @@ class PointOut(serializers.ModelSerializer):
     def get_submit_url(self, obj) -> str:
         return obj.qr_url
 
-    def get_next_reception(self, obj) -> str:
-        return next_reception_date(obj).isoformat()
+    def get_next_reception(self, obj) -> dt.date:
+        return self.context["next_reception"](obj)
 
 
-@extend_schema(responses={200: PointOut, **errors(404)})
+class EnterpriseOut(serializers.ModelSerializer):
+    chain = serializers.CharField(source="chain.name")
+
+    class Meta:
+        model = Enterprise
+        fields = ["id", "name", "chain", "chain_role"]
+
+
 class PointViewSet(viewsets.ReadOnlyModelViewSet):
     """Active liaison points; public."""
 
     permission_classes = [AllowAny]
+    schema = ApiSchema()
     serializer_class = PointOut
     lookup_field = "code"
     search_fields = ["name", "address"]
     ordering_fields = ["name", "opened_on"]
     ordering = ["name"]
     queryset = LiaisonPoint.objects.active().select_related("chain", "host_enterprise")
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "next_reception": NextReceptions(timezone.localdate())}
+
+    @extend_schema(
+        responses={200: EnterpriseOut(many=True)},
+        filters=False,
+        description="The enterprises a request at this point may name (`enterprise` when filing); public, as on "
+        "the filing form. Others are typed as `enterprise_name`.",
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def enterprises(self, request, code):
+        point = self.get_object()
+        return Response(EnterpriseOut(linked_enterprises(point).select_related("chain"), many=True).data)
+
+
+class EnterpriseViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Enterprises visible to you: registered by your office, hosting or looked after by your
+    points (``Enterprise.objects.visible_to``)."""
+
+    schema = ApiSchema()
+    serializer_class = EnterpriseOut
+    lookup_value_regex = r"\d+"
+    filterset_fields = ["chain_role"]
+    search_fields = ["name"]
+    ordering_fields = ["name"]
+    ordering = ["name"]
+    queryset = Enterprise.objects.select_related("chain")

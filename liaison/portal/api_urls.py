@@ -1,6 +1,7 @@
-"""/api/v1/: one router, the schema and its browsable docs (assets served locally)."""
+"""/api/v1/: one router, the schema and its browsable docs (assets served locally). Every view
+answers in the caller's Accept-Language (``in_callers_language``)."""
 
-from django.urls import include, path
+from django.urls import URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -11,13 +12,22 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from deputies.api import PersonViewSet, ReceptionDayViewSet
 from liaison.core import ratelimit
-from liaison.core.api import request_object
+from liaison.core.api import in_callers_language, request_object
+from liaison.core.apischema import ApiSchema, ProblemTypeView
 from liaison.core.auth import THROTTLED_MESSAGE, login_blocked, login_failed
+from liaison.core.auth import WINDOW as LOGIN_WINDOW
 from petitions.actions import STEPS
-from petitions.api import PetitionStepView, PetitionViewSet, PlatformCallbackView, PublicRequestViewSet
+from petitions.api import (
+    AttachmentFileView,
+    DepartmentViewSet,
+    PetitionStepView,
+    PetitionViewSet,
+    PlatformCallbackView,
+    PublicRequestViewSet,
+)
 from petitions.workflow import ENTERPRISE
 
-from .api import PointViewSet
+from .api import EnterpriseViewSet, PointViewSet
 
 
 class ClientRateThrottle(ScopedRateThrottle):
@@ -33,11 +43,12 @@ class TokenView(ObtainAuthToken):
 
     throttle_classes = [ClientRateThrottle]
     throttle_scope = "token"
+    schema = ApiSchema()
 
     def post(self, request, *args, **kwargs):
         username = request_object(request).get("username")
         if login_blocked(request, username):
-            raise Throttled(detail=str(THROTTLED_MESSAGE))
+            raise Throttled(wait=LOGIN_WINDOW, detail=str(THROTTLED_MESSAGE))
         serializer = self.get_serializer(data=request.data)
         if not serializer.is_valid():
             login_failed(request, username)
@@ -52,6 +63,8 @@ router.register("public/requests", PublicRequestViewSet, basename="public-reques
 router.register("requests", PetitionViewSet, basename="request")
 router.register("people", PersonViewSet, basename="person")
 router.register("reception-days", ReceptionDayViewSet, basename="reception-day")
+router.register("departments", DepartmentViewSet, basename="department")
+router.register("enterprises", EnterpriseViewSet, basename="enterprise")
 
 urlpatterns = [
     path("", include(router.urls)),
@@ -63,9 +76,24 @@ urlpatterns = [
         for name, step in STEPS.items()
         if step.rights - {ENTERPRISE}
     ),
+    path(
+        "requests/<int:pk>/attachments/<int:attachment>/", AttachmentFileView.as_view(), name="request-attachment-file"
+    ),
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("platforms/<slug:slug>/callback/", PlatformCallbackView.as_view(), name="platform-callback"),
+    path("problems/<slug:code>/", ProblemTypeView.as_view(), name="problem-type"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file, so the docs work under our CSP.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
 ]
+
+
+def _in_callers_language(patterns) -> None:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            _in_callers_language(pattern.url_patterns)
+        else:
+            pattern.callback = in_callers_language(pattern.callback)
+
+
+_in_callers_language(urlpatterns)
