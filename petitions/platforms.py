@@ -56,7 +56,7 @@ def dispatch_data(event: PetitionEvent) -> dict:
         "enterprise_name": petition.enterprise_name,
         "contact_name": petition.contact_name,
         "contact_phone": petition.contact_phone,
-        "dispatched_at": petition.dispatched_at.isoformat() if petition.dispatched_at else None,
+        "dispatched_at": timezone.localtime(petition.dispatched_at).isoformat() if petition.dispatched_at else None,
         "reply_due": petition.reply_due.isoformat() if petition.reply_due else None,
     }
 
@@ -73,7 +73,11 @@ def record_dispatch(event_id: int, now=None) -> Delivery | None:
         return None
     if petition.events.filter(action=PetitionEvent.Action.DISPATCH, pk__gt=event.pk).exists():
         return None  # dispatched again since: the later dispatch is the one to send
-    payload = {"type": PETITION_DISPATCHED, "timestamp": event.created_at.isoformat(), "data": dispatch_data(event)}
+    payload = {
+        "type": PETITION_DISPATCHED,
+        "timestamp": timezone.localtime(event.created_at).isoformat(),
+        "data": dispatch_data(event),
+    }
     try:
         with transaction.atomic():
             delivery, created = Delivery.objects.get_or_create(

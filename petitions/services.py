@@ -397,6 +397,8 @@ def petition_rate(*, petition, actor, satisfaction, comment="", now=None) -> Pet
             department=None,
             reply_due=None,
             resolved_at=None,
+            resolution="",  # superseded: the current result is the next one; the timeline keeps this
+            public_summary="",
             closed_at=None,
             due_date=_handling_due(now),
         )

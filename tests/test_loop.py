@@ -295,3 +295,17 @@ class TestLanAddress:
         assert ipaddress.ip_address(address)  # an address, whichever this machine has
         assert lan.public_base_url("0.0.0.0", "8080") == f"http://{address}:8080"  # noqa: S104
         assert lan.public_base_url("127.0.0.1", 8000) == "http://127.0.0.1:8000"
+
+
+@pytest.mark.django_db
+def test_after_a_reopening_the_superseded_answer_is_no_longer_the_result(client, world):
+    petition = PetitionFactory(point=world.point)
+    services.petition_accept(petition=petition, actor=world.deputy)
+    services.petition_resolve_on_site(
+        petition=petition, actor=world.deputy, result="旧的答复内容", public_summary="某企业问题已解决"
+    )
+    services.petition_rate(petition=petition, actor=ENTERPRISE_ACTOR, satisfaction=Satisfaction.UNSATISFIED)
+    petition.refresh_from_db()
+    assert petition.resolution == "" and petition.public_summary == ""
+    page = client.get(petition.get_tracking_url()).content.decode()
+    assert page.count("旧的答复内容") == 1 and "不满意" in page  # only the timeline still tells it

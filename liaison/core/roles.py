@@ -46,6 +46,8 @@ _DEPUTY_WORK = [
     *_crud("deputies.suggestion", *_EDIT),
     *_crud("deputies.receptionday", "view", "change"),
     *_crud("deputies.dutyassignment", "view", "change"),
+    *_crud("deputies.visit", *_EDIT),
+    *_crud("deputies.photo", *_VIEW),
     *_crud("scoring.scoreevent", *_VIEW),
     *_crud("scoring.scoringrule", *_VIEW),
 ]
@@ -67,6 +69,7 @@ ROLES: dict[str, list[str]] = {
         *_crud("scoring.scoringrule", "change"),
         *_crud("core.notification", *_VIEW),
         *_crud("points.grouprobot", *_ALL),
+        *_crud("deputies.visit", *_ALL),
         *_crud("points.enterpriserelation", *_ALL),
     ],
     POINT_HEAD: [
@@ -81,6 +84,7 @@ ROLES: dict[str, list[str]] = {
         "petitions.view_contact_phone",
         *_crud("petitions.petitionevent", *_VIEW),
         *_crud("petitions.attachment", *_VIEW),
+        *_crud("deputies.visit", "view", "add"),
         *_POINT_READ,
     ],
     DEPARTMENT_HANDLER: [
