@@ -38,9 +38,18 @@ class PersonForm(CleanTextModelForm):
     class Meta:
         model = Person
         fields = [
-            "name", "kind", "level", "employer", "title", "phone", "phone_public", "photo", "user", "organisation",
+            "name",
+            "kind",
+            "level",
+            "employer",
+            "title",
+            "phone",
+            "phone_public",
+            "photo",
+            "user",
+            "organisation",
             "active",
-        ]  # fmt: skip
+        ]
 
     def clean_photo(self):
         """Photos appear on public pages: written again so no EXIF (GPS included) is published."""
@@ -101,9 +110,18 @@ class ActivityAdmin(StepsAdminMixin, ScopedAdmin):
     list_select_related = ["point"]
     filter_horizontal = ["participants"]
     fields = [
-        "point", "kind", "title", "date", "participants", "summary", "status", "attendees_list", "enterprises_list",
-        "findings", "cancel_reason",
-    ]  # fmt: skip
+        "point",
+        "kind",
+        "title",
+        "date",
+        "participants",
+        "summary",
+        "status",
+        "attendees_list",
+        "enterprises_list",
+        "findings",
+        "cancel_reason",
+    ]
     record = ["status", "attendees_list", "enterprises_list", "findings", "cancel_reason"]
     inlines = [PhotoInline]
 
@@ -133,13 +151,35 @@ class SuggestionAdmin(StepsAdminMixin, ScopedAdmin):
     filter_horizontal = ["authors"]
     # The draft is edited here; everything after it only through the steps (buttons below).
     fields = [
-        "point", "title", "authors", "content", "status", "addressed_unit", "filed_on", "handling_unit",
-        "assigned_on", "answered_on", "response", "letter", "rating", "rated_on", "closed_on",
-    ]  # fmt: skip
+        "point",
+        "title",
+        "authors",
+        "content",
+        "status",
+        "addressed_unit",
+        "filed_on",
+        "handling_unit",
+        "assigned_on",
+        "answered_on",
+        "response",
+        "letter",
+        "rating",
+        "rated_on",
+        "closed_on",
+    ]
     lifecycle = [
-        "status", "addressed_unit", "filed_on", "handling_unit", "assigned_on", "answered_on", "response", "letter",
-        "rating", "rated_on", "closed_on",
-    ]  # fmt: skip
+        "status",
+        "addressed_unit",
+        "filed_on",
+        "handling_unit",
+        "assigned_on",
+        "answered_on",
+        "response",
+        "letter",
+        "rating",
+        "rated_on",
+        "closed_on",
+    ]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.status != Suggestion.Status.DRAFTED:
@@ -200,8 +240,16 @@ class ReceptionDayAdmin(StepsAdminMixin, ScopedAdmin):
     list_select_related = ["point"]
     search_fields = ["point__name", "summary", "visitors"]
     fields = [
-        "point", "month", "date", "status", "visitors", "summary", "enterprises", "cancel_reason", "record_filled_at",
-    ]  # fmt: skip
+        "point",
+        "month",
+        "date",
+        "status",
+        "visitors",
+        "summary",
+        "enterprises",
+        "cancel_reason",
+        "record_filled_at",
+    ]
     # The state and the record change only through the steps (buttons below the form).
     readonly_fields = ["status", "visitors", "summary", "enterprises", "cancel_reason", "record_filled_at"]
     inlines = [DutyInline, PhotoInline]

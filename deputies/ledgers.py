@@ -19,12 +19,16 @@ def reception_rows(points, start, end):
     for day in days:
         assignments = list(day.assignments.all())
         yield [
-            day.date, day.point.name, day.get_status_display(),
+            day.date,
+            day.point.name,
+            day.get_status_display(),
             "、".join(a.person.name for a in assignments),
             "、".join(a.person.name for a in assignments if a.signed_in_at),
-            day.visitors, "、".join(e.name for e in day.enterprises.all()),
-            day.summary or day.cancel_reason, day.requests,
-        ]  # fmt: skip
+            day.visitors,
+            "、".join(e.name for e in day.enterprises.all()),
+            day.summary or day.cancel_reason,
+            day.requests,
+        ]
 
 
 def activity_rows(points, start, end):
@@ -56,9 +60,16 @@ def suggestion_rows(points, start, end):
     )
     for s in suggestions:
         yield [
-            s.filed_on, s.title, "、".join(p.name for p in s.authors.all()), s.addressed_unit, s.handling_unit,
-            s.get_status_display(), s.answered_on, s.response, s.get_rating_display(),
-        ]  # fmt: skip
+            s.filed_on,
+            s.title,
+            "、".join(p.name for p in s.authors.all()),
+            s.addressed_unit,
+            s.handling_unit,
+            s.get_status_display(),
+            s.answered_on,
+            s.response,
+            s.get_rating_display(),
+        ]
 
 
 register(
@@ -75,7 +86,7 @@ register(
             Column(_("Enterprises received"), 30),
             Column(_("What was raised"), 40),
             Column(_("Requests taken"), 10, "number"),
-        ],  # fmt: skip
+        ],
         rows=reception_rows,
         permission="deputies.view_receptionday",
         order=20,
@@ -94,7 +105,7 @@ register(
             Column(_("Participants who attended"), 30),
             Column(_("Enterprises visited"), 30),
             Column(_("Findings"), 40),
-        ],  # fmt: skip
+        ],
         rows=activity_rows,
         permission="deputies.view_activity",
         order=30,
@@ -114,7 +125,7 @@ register(
             Column(_("Answered on"), 12, "date"),
             Column(_("Answer"), 40),
             Column(_("Authors' rating"), 10),
-        ],  # fmt: skip
+        ],
         rows=suggestion_rows,
         permission="deputies.view_suggestion",
         order=40,

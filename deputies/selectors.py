@@ -93,8 +93,14 @@ def visit_coverage(points, today: dt.date | None = None) -> list[dict]:
     for point in points:
         ids = linked.get(point.pk, set())
         seen = visited.get(point.pk, set()) & ids
-        rows.append({"point": point, "linked": len(ids), "visited": len(seen),
-                     "percent": round(100 * len(seen) / len(ids)) if ids else 0})  # fmt: skip
+        rows.append(
+            {
+                "point": point,
+                "linked": len(ids),
+                "visited": len(seen),
+                "percent": round(100 * len(seen) / len(ids)) if ids else 0,
+            }
+        )
     return rows
 
 
@@ -130,7 +136,11 @@ def seat_card_rows(day: ReceptionDay) -> list[dict]:
         person = duty.person
         roles = [str(Station.Role.HEAD.label)] if person.pk in heads else []
         cards.append(
-            {"name": person.name, "roles": [*roles, person.role_label], "employer": person.employer,
-             "is_head": person.pk in heads}
-        )  # fmt: skip
+            {
+                "name": person.name,
+                "roles": [*roles, person.role_label],
+                "employer": person.employer,
+                "is_head": person.pk in heads,
+            }
+        )
     return sorted(cards, key=lambda card: not card["is_head"])

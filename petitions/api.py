@@ -114,9 +114,19 @@ class PublicPetitionOut(serializers.ModelSerializer):
     class Meta:
         model = Petition
         fields = [
-            "number", "access_token", "tracking_url", "point", "title", "category", "status", "status_label",
-            "submitted_at", "resolution", "satisfaction", "events",
-        ]  # fmt: skip
+            "number",
+            "access_token",
+            "tracking_url",
+            "point",
+            "title",
+            "category",
+            "status",
+            "status_label",
+            "submitted_at",
+            "resolution",
+            "satisfaction",
+            "events",
+        ]
 
     def get_events(self, obj) -> list[dict]:
         return PublicEventOut(public_timeline(obj), many=True).data
@@ -289,10 +299,27 @@ class PetitionOut(serializers.ModelSerializer):
     class Meta:
         model = Petition
         fields = [
-            "id", "number", "point", "channel", "enterprise", "enterprise_name", "contact_name", "contact_phone",
-            "category", "title", "status", "department", "submitted_at", "due_date", "reply_due", "resolved_at",
-            "closed_at", "satisfaction", "escalation_level", "overdue",
-        ]  # fmt: skip
+            "id",
+            "number",
+            "point",
+            "channel",
+            "enterprise",
+            "enterprise_name",
+            "contact_name",
+            "contact_phone",
+            "category",
+            "title",
+            "status",
+            "department",
+            "submitted_at",
+            "due_date",
+            "reply_due",
+            "resolved_at",
+            "closed_at",
+            "satisfaction",
+            "escalation_level",
+            "overdue",
+        ]
 
     def get_contact_phone(self, obj) -> str:
         user = self.context["request"].user
@@ -497,7 +524,7 @@ class PlatformCallbackView(APIView):
                 "CallbackOut", {"number": serializers.CharField(), "status": serializers.CharField()}
             ),
             **errors(400, 401, 404, 409),
-        },  # fmt: skip
+        },
         description="200 also for a repeated callback id, with the first answer and `Idempotent-Replayed: true`.",
     )
     def post(self, request, slug):
@@ -516,9 +543,12 @@ class PlatformCallbackView(APIView):
             raise ValidationError({"callback_id": [_("Give a callback id of at most 64 characters.")]})
         try:
             result, replayed = apply_callback(
-                platform=platform, callback_id=callback_id, number=data["number"], action=data["action"],
+                platform=platform,
+                callback_id=callback_id,
+                number=data["number"],
+                action=data["action"],
                 text=data.get("text", ""),
-            )  # fmt: skip
+            )
         except CallbackRejected as exc:
             raise _CALLBACK_ERRORS[exc.status](exc.message) from None
         return Response(result, headers={"Idempotent-Replayed": "true"} if replayed else None)

@@ -279,9 +279,16 @@ def petition_resolve_on_site(*, petition, actor, result, public_summary="", now=
     now = now or timezone.now()
     result = _required(result, _("the result"))
     return _transition(
-        petition, "resolve_on_site", actor, now=now, text=result, resolution=result, resolved_at=now, due_date=None,
+        petition,
+        "resolve_on_site",
+        actor,
+        now=now,
+        text=result,
+        resolution=result,
+        resolved_at=now,
+        due_date=None,
         **_summary(public_summary),
-    )  # fmt: skip
+    )
 
 
 @step("dispatch", _("Dispatch to a department"), [Status.ACCEPTED], Status.DISPATCHED, TRIAGE, form=DispatchForm)

@@ -107,10 +107,13 @@ class LiaisonPointAdmin(ScopedAdmin):
     def public_links(self, obj):
         return format_html(
             '<a href="{}">{}</a> · <a href="{}">{}</a> · <a href="{}">{}</a>',
-            obj.get_absolute_url(), gettext("page"),
-            reverse("points:poster", args=[obj.code]), gettext("QR poster"),
-            reverse("points:screen", args=[obj.code]), gettext("display screen"),
-        )  # fmt: skip
+            obj.get_absolute_url(),
+            gettext("page"),
+            reverse("points:poster", args=[obj.code]),
+            gettext("QR poster"),
+            reverse("points:screen", args=[obj.code]),
+            gettext("display screen"),
+        )
 
     @admin.action(description=_("Replace the QR code (old posters stop working)"), permissions=["change"])
     def rotate_qr(self, request, queryset):
@@ -151,9 +154,18 @@ class GroupRobotForm(forms.ModelForm):
     class Meta:
         model = GroupRobot
         fields = [
-            "name", "kind", "webhook_url", "secret", "markdown", "active", "organisation", "point",
-            "on_new_request", "on_escalation", "on_reception_reminder",
-        ]  # fmt: skip
+            "name",
+            "kind",
+            "webhook_url",
+            "secret",
+            "markdown",
+            "active",
+            "organisation",
+            "point",
+            "on_new_request",
+            "on_escalation",
+            "on_reception_reminder",
+        ]
         widgets = {"secret": forms.PasswordInput(render_value=False)}
 
     def clean_secret(self):

@@ -30,7 +30,7 @@ register(
             Column(_("Point"), 26),
             Column(_("Points"), 8, "number"),
             Column(_("Records"), 8, "number"),
-        ],  # fmt: skip
+        ],
         rows=score_rows,
         permission="scoring.view_scoreevent",
         order=50,

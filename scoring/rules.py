@@ -46,10 +46,13 @@ def _duty_rows(signed_in: bool):
         DutyAssignment.objects.filter(
             reception_day__status=ReceptionDay.Status.HELD, signed_in_at__isnull=not signed_in
         ).values_list(
-            "person_id", "pk", "reception_day__date", "reception_day__point_id",
+            "person_id",
+            "pk",
+            "reception_day__date",
+            "reception_day__point_id",
             Concat(F("reception_day__point__name"), Value(" "), F("reception_day__date"), output_field=CharField()),
         ),
-    )  # fmt: skip
+    )
 
 
 def reception_attended():
@@ -63,10 +66,13 @@ def duty_missed():
 
 def _events(action, *extra):
     return PetitionEvent.objects.filter(action=action, actor__person__isnull=False).values_list(
-        "actor__person", "pk", _tz_date("created_at"), "petition__point_id",
+        "actor__person",
+        "pk",
+        _tz_date("created_at"),
+        "petition__point_id",
         Concat(F("petition__number"), Value(" "), F("petition__title"), output_field=CharField()),
         *extra,
-    )  # fmt: skip
+    )
 
 
 def accepted_on_time():
@@ -91,27 +97,36 @@ def resolved_on_time():
     return (
         "petition",
         Petition.objects.filter(
-            status__in=[Status.RESOLVED, Status.CLOSED], deputy__isnull=False, due_date__isnull=False,
+            status__in=[Status.RESOLVED, Status.CLOSED],
+            deputy__isnull=False,
+            due_date__isnull=False,
             resolved_at__isnull=False,
         )
         .annotate(resolved_on=_tz_date("resolved_at"))
         .filter(resolved_on__lte=F("due_date"))
         .values_list(
-            "deputy_id", "pk", "resolved_on", "point_id",
+            "deputy_id",
+            "pk",
+            "resolved_on",
+            "point_id",
             Concat(F("number"), Value(" "), F("title"), output_field=CharField()),
         ),
-    )  # fmt: skip
+    )
 
 
 def closed_satisfied():
     return (
         "petition",
-        Petition.objects.filter(status=Status.CLOSED, satisfaction=Satisfaction.SATISFIED, deputy__isnull=False)
-        .values_list(
-            "deputy_id", "pk", _tz_date("closed_at"), "point_id",
+        Petition.objects.filter(
+            status=Status.CLOSED, satisfaction=Satisfaction.SATISFIED, deputy__isnull=False
+        ).values_list(
+            "deputy_id",
+            "pk",
+            _tz_date("closed_at"),
+            "point_id",
             Concat(F("number"), Value(" "), F("title"), output_field=CharField()),
         ),
-    )  # fmt: skip
+    )
 
 
 def suggestion_filed():
@@ -145,10 +160,13 @@ def enterprise_visited():
     return (
         "visit",
         Visit.objects.values_list(
-            "person_id", "pk", "date", "point_id",
+            "person_id",
+            "pk",
+            "date",
+            "point_id",
             Concat(F("enterprise__name"), Value(" "), F("date"), output_field=CharField()),
         ),
-    )  # fmt: skip
+    )
 
 
 def overdue_caused():
@@ -159,10 +177,13 @@ def overdue_caused():
         Petition.objects.filter(late, deputy__isnull=False)
         .annotate(first=Min("events__created_at", filter=late))
         .values_list(
-            "deputy_id", "pk", _tz_date("first"), "point_id",
+            "deputy_id",
+            "pk",
+            _tz_date("first"),
+            "point_id",
             Concat(F("number"), Value(" "), F("title"), output_field=CharField()),
         ),
-    )  # fmt: skip
+    )
 
 
 DERIVATIONS = {

@@ -47,7 +47,7 @@ def score_sync(*, codes=None) -> int:
                     points=rule.points,
                     occurred_on=occurred_on,
                     label=str(label)[:200],
-                )  # fmt: skip
+                )
                 for (person_id, source_id), (occurred_on, point_id, label) in wanted.items()
                 if (person_id, source_id) not in existing
             ]

@@ -61,7 +61,13 @@ def record(request, person_id):
         request,
         "scoring/record.html",
         {
-            "person": person, "events": events, "total": sum(e.points for e in events), "start": start, "end": end,
-            "summary": person_summary(person, start, end), "period": kind, "day": day,
+            "person": person,
+            "events": events,
+            "total": sum(e.points for e in events),
+            "start": start,
+            "end": end,
+            "summary": person_summary(person, start, end),
+            "period": kind,
+            "day": day,
         },
-    )  # fmt: skip
+    )

@@ -77,8 +77,12 @@ class TestPublic:
     def test_forged_image_refused_through_the_api(self, api, world):
         fake = io.BytesIO(b"#!/bin/sh\nrm -rf /")
         fake.name = "x.png"
-        response = api.post("/api/v1/public/requests/", {**body(world), "attachments": [fake]}, format="multipart",
-                            HTTP_X_REQUESTED_WITH="fetch")  # fmt: skip
+        response = api.post(
+            "/api/v1/public/requests/",
+            {**body(world), "attachments": [fake]},
+            format="multipart",
+            HTTP_X_REQUESTED_WITH="fetch",
+        )
         assert response.status_code == 400 and Petition.objects.count() == 0
 
     def test_photo_through_the_api(self, api, world):
@@ -86,8 +90,12 @@ class TestPublic:
         Image.new("RGB", (20, 20), "blue").save(photo, "JPEG")
         photo.seek(0)
         photo.name = "a.jpg"
-        response = api.post("/api/v1/public/requests/", {**body(world), "attachments": [photo]}, format="multipart",
-                            HTTP_X_REQUESTED_WITH="fetch")  # fmt: skip
+        response = api.post(
+            "/api/v1/public/requests/",
+            {**body(world), "attachments": [photo]},
+            format="multipart",
+            HTTP_X_REQUESTED_WITH="fetch",
+        )
         assert response.status_code == 201 and Petition.objects.get().attachments.count() == 1
 
     def test_unknown_point_and_flood(self, api, world, settings):

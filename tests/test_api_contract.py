@@ -379,9 +379,11 @@ class TestListsAndInputs:
         photo.seek(0)
         photo.name = "现场.jpg"
         created = APIClient().post(
-            "/api/v1/public/requests/", {**body(world), "attachments": [photo]}, format="multipart",
+            "/api/v1/public/requests/",
+            {**body(world), "attachments": [photo]},
+            format="multipart",
             HTTP_X_REQUESTED_WITH="fetch",
-        )  # fmt: skip
+        )
         assert created.status_code == 201
         petition = Petition.objects.get()
         services.petition_add_info(petition=petition, actor=services.ENTERPRISE_ACTOR, text="补充说明")

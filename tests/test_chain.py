@@ -118,8 +118,16 @@ def test_request_figures_name_no_enterprise_and_no_contact(client, world):
     assert figures["received"] == 1
     flat = repr(figures)
     html = chain_context(client).content.decode()
-    for private in (secret.enterprise_name, secret.contact_name, secret.contact_phone, "138****", secret.title,
-                    secret.content, secret.number, "987654321"):  # fmt: skip
+    for private in (
+        secret.enterprise_name,
+        secret.contact_name,
+        secret.contact_phone,
+        "138****",
+        secret.title,
+        secret.content,
+        secret.number,
+        "987654321",
+    ):
         assert private not in flat
         assert private not in html
     assert re.search(r'data-testid="chain-received">1<', html)

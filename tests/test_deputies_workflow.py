@@ -248,7 +248,7 @@ def take_suggestion(name, s, w):
             response="已纳入规划",
             answer_letter=letter(),
             now=at(2026, 5, 2),
-        ),  # fmt: skip
+        ),
         "rate": lambda: services.suggestion_rate(suggestion=s, actor=w.deputy, rating="satisfied", now=at(2026, 5, 3)),
         "close": lambda: services.suggestion_close(suggestion=s, actor=w.head, now=at(2026, 5, 4)),
     }[name]()
@@ -286,9 +286,13 @@ class TestSuggestionRules:
         s = reach_suggestion(suggestion, Suggestion.Status.ASSIGNED, world)
         with pytest.raises(StepRefused, match="2026-03-01"):
             services.suggestion_answer(
-                suggestion=s, actor=world.head, answered_on=dt.date(2026, 2, 28), response="答复",
-                answer_letter=letter(), now=at(2026, 5, 2),
-            )  # fmt: skip
+                suggestion=s,
+                actor=world.head,
+                answered_on=dt.date(2026, 2, 28),
+                response="答复",
+                answer_letter=letter(),
+                now=at(2026, 5, 2),
+            )
         s.refresh_from_db()
         assert s.status == Suggestion.Status.ASSIGNED and not s.response and s.answered_on is None
 
@@ -307,9 +311,12 @@ class TestSuggestionRules:
     def test_a_future_submission_date_is_refused(self, world, suggestion):
         with pytest.raises(StepRefused):
             services.suggestion_submit(
-                suggestion=suggestion, actor=world.deputy, addressed_unit="市住建委", filed_on=dt.date(2026, 3, 2),
+                suggestion=suggestion,
+                actor=world.deputy,
+                addressed_unit="市住建委",
+                filed_on=dt.date(2026, 3, 2),
                 now=at(2026, 3, 1),
-            )  # fmt: skip
+            )
 
     def test_only_an_author_rates(self, world, suggestion):
         s = reach_suggestion(suggestion, Suggestion.Status.ANSWERED, world)
@@ -317,9 +324,12 @@ class TestSuggestionRules:
             services.suggestion_rate(suggestion=s, actor=world.head, rating="satisfied")
         with pytest.raises(StepRefused):
             services.suggestion_submit(
-                suggestion=Suggestion.objects.create(point=world.point, title="另一条"), actor=world.outsider_deputy,
-                addressed_unit="x", filed_on=dt.date(2026, 3, 1), now=at(2026, 3, 1),
-            )  # fmt: skip
+                suggestion=Suggestion.objects.create(point=world.point, title="另一条"),
+                actor=world.outsider_deputy,
+                addressed_unit="x",
+                filed_on=dt.date(2026, 3, 1),
+                now=at(2026, 3, 1),
+            )
 
 
 # Activities ----------------------------------------------------------------------------------
@@ -341,7 +351,7 @@ def take_activity(name, a, w):
             findings="用工紧张",
             enterprises=[w.enterprise],
             now=at(2026, 4, 1, 17),
-        ),  # fmt: skip
+        ),
         "record": lambda: services.activity_record(
             activity=a, actor=w.head, attendees=[w.deputy.person], findings="补充", now=at(2026, 4, 2)
         ),
@@ -433,9 +443,13 @@ class TestVisits:
         w = visiting
         person = w.deputy.person
         visit = services.visit_record(
-            person=person, enterprise=w.enterprise, date=dt.date(2026, 11, 20), raised="招工难", actor=w.deputy,
+            person=person,
+            enterprise=w.enterprise,
+            date=dt.date(2026, 11, 20),
+            raised="招工难",
+            actor=w.deputy,
             now=at(2026, 11, 21),
-        )  # fmt: skip
+        )
         assert visit.point == w.point
         [row] = my_enterprises(person, today=dt.date(2026, 11, 25))
         assert row["last_visit"] == dt.date(2026, 11, 20) and row["this_quarter"] == 1
@@ -458,8 +472,13 @@ class TestVisits:
         from tests.factories import EnterpriseFactory
 
         w = visiting
-        kwargs = {"person": w.deputy.person, "enterprise": w.enterprise, "date": dt.date(2026, 11, 20),
-                  "actor": w.deputy, "now": at(2026, 11, 21)}  # fmt: skip
+        kwargs = {
+            "person": w.deputy.person,
+            "enterprise": w.enterprise,
+            "date": dt.date(2026, 11, 20),
+            "actor": w.deputy,
+            "now": at(2026, 11, 21),
+        }
         if change.get("enterprise") == "other":
             kwargs["enterprise"] = EnterpriseFactory()
         elif change.get("actor") == "outsider":
@@ -494,8 +513,13 @@ class TestVisits:
         from scoring.services import score_sync
 
         w = visiting
-        services.visit_record(person=w.deputy.person, enterprise=w.enterprise, date=dt.date(2026, 11, 20),
-                              actor=w.deputy, now=at(2026, 11, 21))  # fmt: skip
+        services.visit_record(
+            person=w.deputy.person,
+            enterprise=w.enterprise,
+            date=dt.date(2026, 11, 20),
+            actor=w.deputy,
+            now=at(2026, 11, 21),
+        )
         score_sync()
         assert list(ScoreEvent.objects.values_list("rule__code", "points")) == [("enterprise_visited", 1)]
 

@@ -204,8 +204,10 @@ class TestMessagesWrittenByTheDatabase:
         petition = PetitionFactory(point=world.point, now=at(2026, 11, 2))
         rows = Notification.objects.filter(key__startswith=f"new-request:{petition.pk}:")
         assert sorted(rows.values_list("user__username", "channel", "address")) == [
-            ("deputy", "in_app", ""), ("head", "email", "head@example.cn"), ("head", "in_app", ""),
-        ]  # fmt: skip
+            ("deputy", "in_app", ""),
+            ("head", "email", "head@example.cn"),
+            ("head", "in_app", ""),
+        ]
         assert rows.get(user=world.head, channel="email").key == f"new-request:{petition.pk}:{world.head.pk}:email"
         notifications.deliver_due(now=at(2026, 11, 2, 9, 10))
         body = rows.get(user=world.deputy).body
@@ -220,10 +222,24 @@ class TestMessagesWrittenByTheDatabase:
         petition = PetitionFactory(point=world.point, now=at(2026, 11, 2))
         rows = Petition.objects.filter(pk=petition.pk)
         key = Concat(Value("test:"), F("number"))
-        made = insert_select(Notification, rows, ignore_conflicts=True, key=key, channel="in_app",
-                             template="new_request", next_attempt_at=at(2026, 11, 2))  # fmt: skip
-        again = insert_select(Notification, rows, ignore_conflicts=True, key=key, channel="in_app",
-                              template="new_request", next_attempt_at=at(2026, 11, 2))  # fmt: skip
+        made = insert_select(
+            Notification,
+            rows,
+            ignore_conflicts=True,
+            key=key,
+            channel="in_app",
+            template="new_request",
+            next_attempt_at=at(2026, 11, 2),
+        )
+        again = insert_select(
+            Notification,
+            rows,
+            ignore_conflicts=True,
+            key=key,
+            channel="in_app",
+            template="new_request",
+            next_attempt_at=at(2026, 11, 2),
+        )
         assert (made, again) == (1, 0)
         row = Notification.objects.get(key=f"test:{petition.number}")
         assert (row.status, row.attempts, row.context, row.user) == ("pending", 0, {}, None)
@@ -245,14 +261,26 @@ class TestMessagesWrittenByTheDatabase:
             PetitionFactory(point=world.point, title=f"第{n}件", now=now)
         rows = Petition.objects.filter(point=world.point).order_by("pk")
         written = insert_select(
-            PetitionEvent, rows, petition_id=F("id"), action="escalate", from_status=F("status"),
-            to_status=F("status"), actor_label="系统", text=Concat(Value("督办："), F("title")), created_at=now,
-        )  # fmt: skip
+            PetitionEvent,
+            rows,
+            petition_id=F("id"),
+            action="escalate",
+            from_status=F("status"),
+            to_status=F("status"),
+            actor_label="系统",
+            text=Concat(Value("督办："), F("title")),
+            created_at=now,
+        )
         for p in rows:
             PetitionEvent.objects.create(
-                petition=p, action="note", from_status=p.status, to_status=p.status, actor_label="系统",
-                text=f"督办：{p.title}", created_at=now,
-            )  # fmt: skip
+                petition=p,
+                action="note",
+                from_status=p.status,
+                to_status=p.status,
+                actor_label="系统",
+                text=f"督办：{p.title}",
+                created_at=now,
+            )
         fields = ["petition_id", "from_status", "to_status", "actor_id", "actor_label", "text", "public", "created_at"]
 
         def written_as(action):

@@ -97,14 +97,21 @@ class TestRules:
         score_sync()
         assert codes_for(deputy) == []  # a draft earns nothing
         suggestion_submit(
-            suggestion=suggestion, actor=world.deputy, addressed_unit="区交通局", filed_on=dt.date(2026, 3, 1),
+            suggestion=suggestion,
+            actor=world.deputy,
+            addressed_unit="区交通局",
+            filed_on=dt.date(2026, 3, 1),
             now=at(2026, 3, 1),
-        )  # fmt: skip
+        )
         suggestion_assign(suggestion=suggestion, actor=world.head, handling_unit="区交通局", now=at(2026, 3, 2))
         suggestion_answer(
-            suggestion=suggestion, actor=world.head, answered_on=dt.date(2026, 4, 1), response="已增开班次",
-            answer_letter=ContentFile(b"%PDF-1.4", name="letter.pdf"), now=at(2026, 4, 2),
-        )  # fmt: skip
+            suggestion=suggestion,
+            actor=world.head,
+            answered_on=dt.date(2026, 4, 1),
+            response="已增开班次",
+            answer_letter=ContentFile(b"%PDF-1.4", name="letter.pdf"),
+            now=at(2026, 4, 2),
+        )
         score_sync()
         assert codes_for(deputy) == ["suggestion_filed"]
         suggestion_rate(suggestion=suggestion, actor=world.deputy, rating="satisfied", now=at(2026, 4, 3))
@@ -120,9 +127,12 @@ class TestRules:
         score_sync()
         assert not ScoreEvent.objects.exists()  # planned: invited is not attended
         activity_hold(
-            activity=inspection, actor=world.head, attendees=[deputy, head], findings="企业用工紧张",
+            activity=inspection,
+            actor=world.head,
+            attendees=[deputy, head],
+            findings="企业用工紧张",
             now=at(2026, 4, 1, 17),
-        )  # fmt: skip
+        )
         score_sync()
         assert codes_for(deputy) == codes_for(head) == ["inspection_joined"]
         activity_record(activity=inspection, actor=world.head, attendees=[head], findings="企业用工紧张")
@@ -251,8 +261,9 @@ def _history(world, n, start):
         day = start + dt.timedelta(days=i)
         petition = PetitionFactory(point=world.point, now=at(day.year, day.month, day.day, 9))
         services.petition_accept(petition=petition, actor=world.deputy, now=at(day.year, day.month, day.day, 11))
-        services.petition_resolve_on_site(petition=petition, actor=world.deputy, result="现场解决",
-                                          now=at(day.year, day.month, day.day, 12))  # fmt: skip
+        services.petition_resolve_on_site(
+            petition=petition, actor=world.deputy, result="现场解决", now=at(day.year, day.month, day.day, 12)
+        )
 
 
 def _sync_queries():
@@ -287,8 +298,13 @@ def test_the_record_summarises_the_year(client, world):
     services.petition_resolve_on_site(petition=petition, actor=world.head, result="现场解决", now=at(2026, 11, 3))
     suggestion = Suggestion.objects.create(point=world.point, title="关于优化通勤的建议")
     suggestion.authors.set([world.head.person])
-    suggestion_submit(suggestion=suggestion, actor=world.head, addressed_unit="区交通局",
-                      filed_on=dt.date(2026, 3, 1), now=at(2026, 3, 1))  # fmt: skip
+    suggestion_submit(
+        suggestion=suggestion,
+        actor=world.head,
+        addressed_unit="区交通局",
+        filed_on=dt.date(2026, 3, 1),
+        now=at(2026, 3, 1),
+    )
     score_sync()
     client.force_login(world.head)
     page = client.get(f"/scores/person/{world.head.person.pk}/", {"period": "year", "date": "2026-12-20"})

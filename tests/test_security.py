@@ -34,8 +34,12 @@ def test_check_deploy_is_clean_in_production_mode():
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -158,7 +162,7 @@ MATRIX = {
         "/scores/person/{deputy_person.pk}/",
         staff_only(office=OK, head=OK, deputy=OK, grid=DENY, handler=DENY, outsider=DENY),
         "get",
-    ),  # fmt: skip
+    ),
     "ledgers:index": ("/ledgers/", staff_only(), "get"),
     "ledgers:print": ("/ledgers/requests/", staff_only(outsider=OK), "get"),
     "ledgers:export": ("/ledgers/reception-days/export.csv", staff_only(grid=DENY, handler=DENY), "get"),
@@ -169,44 +173,44 @@ MATRIX = {
         "/admin/petitions/petition/{petition.pk}/change/",
         staff_only(handler=NOTFOUND, outsider=NOTFOUND),
         "get",
-    ),  # fmt: skip
+    ),
     "admin:petitions_petition_transition": (
         # Refused transitions (a grid worker may not accept) are reported on the redirect back.
         "/admin/petitions/petition/{petition.pk}/do/accept/",
         staff_only(office=DONE, head=DONE, deputy=DONE, grid=DONE, handler=NOTFOUND, outsider=NOTFOUND),
         "post",
-    ),  # fmt: skip
+    ),
     "admin:petitions_attachment": (
         "/admin/petitions/petition/attachment/{attachment.pk}/",
         staff_only(handler=NOTFOUND, outsider=NOTFOUND),
         "get",
-    ),  # fmt: skip
+    ),
     # Deputies' steps, sheets and letters: the model's view permission, then the row's scope.
     "admin:deputies_receptionday_step": (
         "/admin/deputies/receptionday/{reception_day.pk}/do/cancel/",
         staff_only(grid=DENY, handler=DENY, outsider=NOTFOUND),
         "post",
-    ),  # fmt: skip
+    ),
     "admin:deputies_receptionday_print": (
         "/admin/deputies/receptionday/{reception_day.pk}/print/",
         staff_only(grid=DENY, handler=DENY, outsider=NOTFOUND),
         "get",
-    ),  # fmt: skip
+    ),
     "admin:deputies_activity_step": (
         "/admin/deputies/activity/{activity.pk}/do/cancel/",
         staff_only(grid=DENY, handler=DENY, outsider=NOTFOUND),
         "post",
-    ),  # fmt: skip
+    ),
     "admin:deputies_suggestion_step": (
         "/admin/deputies/suggestion/{suggestion.pk}/do/submit/",
         staff_only(grid=DENY, handler=DENY, outsider=NOTFOUND),
         "post",
-    ),  # fmt: skip
+    ),
     "admin:deputies_suggestion_letter": (
         "/admin/deputies/suggestion/{suggestion.pk}/letter/",
         staff_only(grid=DENY, handler=DENY, outsider=NOTFOUND),
         "get",
-    ),  # fmt: skip
+    ),
     # 包挂: one's own enterprises; someone who is no person (office, handler) has none.
     "admin:deputies_visit_mine": ("/admin/deputies/visit/mine/", staff_only(office=NOTFOUND, handler=NOTFOUND), "get"),
     "api-root": ("/api/v1/", staff_only(anonymous=UNAUTHENTICATED), "get"),
@@ -217,67 +221,67 @@ MATRIX = {
         "/api/v1/public/requests/{petition.number}/{token}/",
         {**public(NOTFOUND), "enterprise": OK},
         "get",
-    ),  # fmt: skip
+    ),
     "public-request-info": (
         "/api/v1/public/requests/{petition.number}/{token}/info/",
         {**public(NOTFOUND), "enterprise": 415},  # an empty multipart post: JSON only
         "post",
-    ),  # fmt: skip
+    ),
     "public-request-rate": (
         "/api/v1/public/requests/{petition.number}/{token}/rate/",
         {**public(NOTFOUND), "enterprise": 415},  # an empty multipart post: JSON only
         "post",
-    ),  # fmt: skip
+    ),
     "request-list": ("/api/v1/requests/", staff_only(anonymous=UNAUTHENTICATED), "get"),
     "request-detail": (
         "/api/v1/requests/{petition.pk}/",
         staff_only(anonymous=UNAUTHENTICATED, handler=NOTFOUND, outsider=NOTFOUND),
         "get",
-    ),  # fmt: skip
+    ),
     "person-list": ("/api/v1/people/", staff_only(anonymous=UNAUTHENTICATED), "get"),
     "person-detail": (
         "/api/v1/people/{deputy_person.pk}/",
         staff_only(anonymous=UNAUTHENTICATED, handler=NOTFOUND, outsider=NOTFOUND),
         "get",
-    ),  # fmt: skip
+    ),
     "reception-day-list": ("/api/v1/reception-days/", staff_only(anonymous=UNAUTHENTICATED), "get"),
     "reception-day-detail": (
         "/api/v1/reception-days/{reception_day.pk}/",
         staff_only(anonymous=UNAUTHENTICATED, handler=NOTFOUND, outsider=NOTFOUND),
         "get",
-    ),  # fmt: skip
+    ),
     "request-timeline": (
         "/api/v1/requests/{petition.pk}/timeline/",
         staff_only(anonymous=UNAUTHENTICATED, handler=NOTFOUND, outsider=NOTFOUND),
         "get",
-    ),  # fmt: skip
+    ),
     "request-attachments": (
         "/api/v1/requests/{petition.pk}/attachments/",
         staff_only(anonymous=UNAUTHENTICATED, handler=NOTFOUND, outsider=NOTFOUND),
         "get",
-    ),  # fmt: skip
+    ),
     "request-attachment-file": (
         "/api/v1/requests/{petition.pk}/attachments/{attachment.pk}/",
         staff_only(anonymous=UNAUTHENTICATED, handler=NOTFOUND, outsider=NOTFOUND),
         "get",
-    ),  # fmt: skip
+    ),
     "request-departments": (
         "/api/v1/requests/{petition.pk}/departments/",
         staff_only(anonymous=UNAUTHENTICATED, handler=NOTFOUND, outsider=NOTFOUND),
         "get",
-    ),  # fmt: skip
+    ),
     "department-list": ("/api/v1/departments/", staff_only(anonymous=UNAUTHENTICATED), "get"),
     "department-detail": (
         "/api/v1/departments/{department.pk}/",
         staff_only(anonymous=UNAUTHENTICATED, outsider=NOTFOUND),
         "get",
-    ),  # fmt: skip
+    ),
     "enterprise-list": ("/api/v1/enterprises/", staff_only(anonymous=UNAUTHENTICATED), "get"),
     "enterprise-detail": (
         "/api/v1/enterprises/{enterprise.pk}/",
         staff_only(anonymous=UNAUTHENTICATED, handler=NOTFOUND, outsider=NOTFOUND),
         "get",
-    ),  # fmt: skip
+    ),
     "point-enterprises": ("/api/v1/points/{point.code}/enterprises/", public(), "get"),
     "problem-type": ("/api/v1/problems/not_found/", public(), "get"),
     "api-token": ("/api/v1/auth/token/", public(400), "post"),
@@ -308,15 +312,25 @@ def test_every_named_page_and_endpoint_has_a_rule():
         for m in admin.site._registry
         for suffix in ("changelist", "add", "change", "delete", "history", "autocomplete")
     }
-    built_in_admin = {"admin:login", "admin:logout", "admin:password_change", "admin:password_change_done",
-                      "admin:jsi18n", "admin:view_on_site", "admin:app_list", "admin:autocomplete",
-                      "admin:auth_user_password_change"}  # fmt: skip
+    built_in_admin = {
+        "admin:login",
+        "admin:logout",
+        "admin:password_change",
+        "admin:password_change_done",
+        "admin:jsi18n",
+        "admin:view_on_site",
+        "admin:app_list",
+        "admin:autocomplete",
+        "admin:auth_user_password_change",
+    }
     missing = {
         name
         for name in named_urls()
-        if name not in MATRIX and name not in TRANSITION_NAMES and name not in built_in_admin
+        if name not in MATRIX
+        and name not in TRANSITION_NAMES
+        and name not in built_in_admin
         and name not in model_admin_names
-    }  # fmt: skip
+    }
     assert not missing, f"pages without a rule in the permission matrix: {sorted(missing)}"
 
 
@@ -350,8 +364,14 @@ def objects(world):
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ROLES)
 def test_permission_matrix(client, world, objects, role):
-    users = {"office": world.office, "head": world.head, "deputy": world.deputy, "grid": world.grid,
-             "handler": world.handler, "outsider": world.outsider_deputy}  # fmt: skip
+    users = {
+        "office": world.office,
+        "head": world.head,
+        "deputy": world.deputy,
+        "grid": world.grid,
+        "handler": world.handler,
+        "outsider": world.outsider_deputy,
+    }
     if role in users:
         client.force_login(users[role])
     failures = []

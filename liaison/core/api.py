@@ -52,9 +52,16 @@ _DRF_CODES = {
     "error": "invalid",
 }
 _BY_STATUS = {
-    400: "invalid", 401: "not_authenticated", 403: "not_allowed", 404: "not_found", 405: "method_not_allowed",
-    406: "not_acceptable", 409: "conflict", 415: "unsupported_media_type", 429: "throttled",
-}  # fmt: skip
+    400: "invalid",
+    401: "not_authenticated",
+    403: "not_allowed",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    415: "unsupported_media_type",
+    429: "throttled",
+}
 _VALIDATION_DETAIL = _("The input is not valid; see the errors by field.")
 # A sliding window opens again slot by slot (liaison/core/ratelimit.py): an hourly limit's
 # oldest slot leaves it within five minutes.

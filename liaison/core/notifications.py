@@ -178,8 +178,9 @@ def notify(*, key: str, template: str, context: dict, channel: str, user=None, a
     """Record one message for one recipient on one channel, once per ``key``, and queue it
     after commit. Returns the row if it was created now, else None. Safe to call again."""
     check_template(template, [channel])
-    row = _row(key=key, template=template, context=context, channel=channel, user=user, address=address, link=link,
-               now=now)  # fmt: skip
+    row = _row(
+        key=key, template=template, context=context, channel=channel, user=user, address=address, link=link, now=now
+    )
     fields = {f.attname: getattr(row, f.attname) for f in Notification._meta.concrete_fields if f.attname != "id"}
     notification, created = Notification.objects.get_or_create(key=key, defaults=fields)
     if not created:
@@ -205,7 +206,7 @@ def notify_user(user, *, key: str, template: str, context: dict, link="", now=No
             address=address,
             link=link,
             now=now,
-        )  # fmt: skip
+        )
         for channel, address in user_channels(user.email)
     ]
     return [n for n in created if n]
@@ -321,9 +322,13 @@ def deliver(pk: int, now=None) -> bool:
         log.warning("notification %s failed (attempt %s): %s", pk, notification.attempts, exc)
         return False
     Notification.objects.filter(pk=pk).update(
-        status=Notification.Status.SENT, sent_at=now, last_error="",
-        subject=notification.subject, body=notification.body, html=notification.html,
-    )  # fmt: skip
+        status=Notification.Status.SENT,
+        sent_at=now,
+        last_error="",
+        subject=notification.subject,
+        body=notification.body,
+        html=notification.html,
+    )
     return True
 
 

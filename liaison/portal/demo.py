@@ -79,18 +79,41 @@ ENTERPRISES = [
 # The two anchors' networks (the chain page counts them): BYD buys from the suppliers (链主 →
 # 配套), 青山工业 coordinates the transmission partners (小链长 → 协作).
 RELATIONS = [
-    ("比亚迪汽车璧山园区", "supply", [name for name, _, role in ENTERPRISES if role == "supplier"] + [
-        "璧山智控电子有限公司", "渝西动力电池科技有限公司", "重庆驰远电机有限公司",
-    ]),
-    ("青山工业传动系统有限公司", "partner", [
-        "璧山精密齿轮有限公司", "璧山铝压铸有限公司", "重庆华锐减速器有限公司", "重庆驰远电机有限公司",
-        "来凤新材料科技有限公司", "丁家模具制造有限公司", "璧山电控测试技术有限公司",
-    ]),
-]  # fmt: skip
+    (
+        "比亚迪汽车璧山园区",
+        "supply",
+        [name for name, _, role in ENTERPRISES if role == "supplier"]
+        + [
+            "璧山智控电子有限公司",
+            "渝西动力电池科技有限公司",
+            "重庆驰远电机有限公司",
+        ],
+    ),
+    (
+        "青山工业传动系统有限公司",
+        "partner",
+        [
+            "璧山精密齿轮有限公司",
+            "璧山铝压铸有限公司",
+            "重庆华锐减速器有限公司",
+            "重庆驰远电机有限公司",
+            "来凤新材料科技有限公司",
+            "丁家模具制造有限公司",
+            "璧山电控测试技术有限公司",
+        ],
+    ),
+]
 
 DEPARTMENTS = [
-    "区发展改革委", "区教委", "区交通局", "区住房城乡建委", "区经济信息委", "区人力社保局", "区规划自然资源局", "区市场监管局",
-]  # fmt: skip
+    "区发展改革委",
+    "区教委",
+    "区交通局",
+    "区住房城乡建委",
+    "区经济信息委",
+    "区人力社保局",
+    "区规划自然资源局",
+    "区市场监管局",
+]
 
 # A handler account for each department the demo requests go to (user name, display name);
 # the others keep only their office phone, so a dispatch there shows the SMS to that phone.
@@ -151,21 +174,45 @@ PEOPLE = [
 
 # title, submitted to, where it stands ("closed" | "answered" | "assigned"), the answer (答复)
 SUGGESTIONS = [
-    ("关于支持璧山区打造智能网联新能源汽车控制器百亿级产业基地的建议", "重庆市经济和信息化委员会", "closed",
-     "已将控制器产业纳入全市智能网联新能源汽车产业集群重点支持方向，在技术改造、首台套应用等方面给予支持。"),
-    ("关于加快“充储泊配”设施建设的建议", "重庆市住房和城乡建设委员会", "closed",
-     "已会同相关部门制定充储泊配设施建设实施方案，2026年在璧山区新建公共充电桩及配套停车位。"),
-    ("关于推进渝西片区交通互联互通一体化发展的建议", "重庆市交通运输委员会", "answered",
-     "渝西片区干线公路及轨道交通项目已纳入规划，将分年度推进建设。"),
-    ("关于加大新能源汽车零部件企业技术改造支持力度的建议", "重庆市经济和信息化委员会", "answered",
-     "技术改造专项资金对零部件企业单列支持，申报指南已发布。"),
-    ("关于优化产业园区职工子女入学保障的建议", "璧山区教育委员会", "closed",
-     "已将园区职工子女纳入就近入学保障范围，2026年秋季学期起执行。"),
+    (
+        "关于支持璧山区打造智能网联新能源汽车控制器百亿级产业基地的建议",
+        "重庆市经济和信息化委员会",
+        "closed",
+        "已将控制器产业纳入全市智能网联新能源汽车产业集群重点支持方向，在技术改造、首台套应用等方面给予支持。",
+    ),
+    (
+        "关于加快“充储泊配”设施建设的建议",
+        "重庆市住房和城乡建设委员会",
+        "closed",
+        "已会同相关部门制定充储泊配设施建设实施方案，2026年在璧山区新建公共充电桩及配套停车位。",
+    ),
+    (
+        "关于推进渝西片区交通互联互通一体化发展的建议",
+        "重庆市交通运输委员会",
+        "answered",
+        "渝西片区干线公路及轨道交通项目已纳入规划，将分年度推进建设。",
+    ),
+    (
+        "关于加大新能源汽车零部件企业技术改造支持力度的建议",
+        "重庆市经济和信息化委员会",
+        "answered",
+        "技术改造专项资金对零部件企业单列支持，申报指南已发布。",
+    ),
+    (
+        "关于优化产业园区职工子女入学保障的建议",
+        "璧山区教育委员会",
+        "closed",
+        "已将园区职工子女纳入就近入学保障范围，2026年秋季学期起执行。",
+    ),
     ("关于完善产业链企业技能人才培训补贴政策的建议", "璧山区人力资源和社会保障局", "assigned", ""),
-    ("关于提升园区公共交通通勤服务的建议", "璧山区交通局", "answered",
-     "已在早晚高峰加密园区通勤公交班次，并新开园区至城区的定制线路。"),
+    (
+        "关于提升园区公共交通通勤服务的建议",
+        "璧山区交通局",
+        "answered",
+        "已在早晚高峰加密园区通勤公交班次，并新开园区至城区的定制线路。",
+    ),
     ("关于支持链上中小企业融资担保的建议", "璧山区发展和改革委员会", "assigned", ""),
-]  # fmt: skip
+]
 
 # title, point, enterprise, category, channel, outcome ("site" | department name | "open")
 REQUESTS = [
@@ -302,9 +349,14 @@ def load() -> dict:
         (1, "集中视察传动系统企业技术改造及用工保障情况", today - dt.timedelta(days=25)),
     ]:
         activity, created = Activity.objects.get_or_create(
-            point=points[point_index], title=title, defaults={"kind": Activity.Kind.INSPECTION, "date": date,
-                                                 "summary": "代表深入企业生产一线，听取企业意见建议。"}
-        )  # fmt: skip
+            point=points[point_index],
+            title=title,
+            defaults={
+                "kind": Activity.Kind.INSPECTION,
+                "date": date,
+                "summary": "代表深入企业生产一线，听取企业意见建议。",
+            },
+        )
         if created:
             invited = [p for p in people if p.kind != "grid_worker"][:5]
             activity.participants.set(invited)
@@ -322,12 +374,18 @@ def load() -> dict:
         link = EnterpriseLink.objects.filter(person=person).order_by("enterprise__name").first()
         visited = max(today.replace(day=1), today - dt.timedelta(days=n))
         if link and not Visit.objects.filter(person=person, enterprise=link.enterprise, date=visited).exists():
-            visit_record(person=person, enterprise=link.enterprise, date=visited, raised="企业反映用工和物流成本问题",
-                         actor=admin_user)  # fmt: skip
+            visit_record(
+                person=person,
+                enterprise=link.enterprise,
+                date=visited,
+                raised="企业反映用工和物流成本问题",
+                actor=admin_user,
+            )
 
     for index, spec in enumerate(SUGGESTIONS):
-        _demo_suggestion(index, *spec, points[index % 2], [people[index % 2], people[2 + index % 6]],
-                         heads[index % 2], today)  # fmt: skip
+        _demo_suggestion(
+            index, *spec, points[index % 2], [people[index % 2], people[2 + index % 6]], heads[index % 2], today
+        )
 
     reception_days_generate(today=today)
     for point in points:
@@ -335,9 +393,18 @@ def load() -> dict:
 
     for index, (title, point_index, enterprise_name, category, channel, outcome) in enumerate(REQUESTS):
         _demo_request(
-            index, title, points[point_index], enterprises[enterprise_name], category, channel, outcome,
-            heads[point_index], departments, handler, admin_user,
-        )  # fmt: skip
+            index,
+            title,
+            points[point_index],
+            enterprises[enterprise_name],
+            category,
+            channel,
+            outcome,
+            heads[point_index],
+            departments,
+            handler,
+            admin_user,
+        )
     score_sync()
     return {"admin": admin_user.username, "password": DEMO_PASSWORD}
 
@@ -383,9 +450,13 @@ def _demo_suggestion(index, title, unit, stage, answer, point, authors, head, to
     if stage == "assigned":
         return
     suggestion_answer(
-        suggestion=suggestion, actor=head, answered_on=answered, response=answer, answer_letter=_letter(title),
+        suggestion=suggestion,
+        actor=head,
+        answered_on=answered,
+        response=answer,
+        answer_letter=_letter(title),
         now=at(answered),
-    )  # fmt: skip
+    )
     if stage == "closed":
         suggestion_rate(suggestion=suggestion, actor=head, rating=Suggestion.Rating.SATISFIED, now=at(answered))
         suggestion_close(suggestion=suggestion, actor=head, now=at(answered))
