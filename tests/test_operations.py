@@ -146,17 +146,20 @@ def test_a_job_killed_half_way_is_finished_once_by_the_next_run(world, settings)
 
     for _ in range(35):
         PetitionFactory(point=world.point, now=dt.datetime(2026, 9, 1, 9, tzinfo=ZoneInfo("Asia/Shanghai")))
-    # A process that dies abruptly (os._exit, as under SIGKILL) inside its third batch.
+    # A process that dies abruptly (os._exit, as under SIGKILL) inside its third batch, while
+    # that batch records its messages.
     script = (
         "import os, django; django.setup()\n"
         "from petitions import escalation\n"
-        "calls = {'n': 0}\n"
-        "real = escalation.notify_select\n"
+        "batches = {'n': 0}\n"
+        "real_batch, real_notify = escalation.escalate_batch, escalation.notify_select\n"
+        "def counting(*a, **k):\n"
+        "    batches['n'] += 1\n"
+        "    return real_batch(*a, **k)\n"
         "def dying(*a, **k):\n"
-        "    calls['n'] += 1\n"
-        "    if calls['n'] == 3: os._exit(137)\n"
-        "    return real(*a, **k)\n"
-        "escalation.notify_select = dying\n"
+        "    if batches['n'] == 3: os._exit(137)\n"
+        "    return real_notify(*a, **k)\n"
+        "escalation.escalate_batch, escalation.notify_select = counting, dying\n"
         "escalation.escalation_scan()\n"
     )
     env = {
