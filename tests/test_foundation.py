@@ -14,6 +14,8 @@ from petitions.models import Department, Petition, PetitionEvent
 from points.models import Enterprise, LiaisonPoint
 from points.validators import validate_uscc
 
+from .factories import UserFactory
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -145,13 +147,42 @@ class TestDemoData:
 
 @pytest.mark.django_db
 def test_roles_exist_with_their_permissions():
-    for name, codes in roles.ROLES.items():
-        group = Group.objects.get(name=name)
-        got = {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.select_related("content_type")}
-        assert got == set(codes)
-    handler = Group.objects.get(name=roles.DEPARTMENT_HANDLER)
-    assert not handler.permissions.filter(codename="triage_petition").exists()
-    assert not handler.permissions.filter(codename="view_contact_phone").exists()
+    """What each role must and must not be able to do, stated here apart from the roles table,
+    checked on an account of that group after migrate."""
+    expected = {
+        roles.OFFICE_STAFF: (
+            {
+                "petitions.triage_petition",
+                "petitions.change_department",
+                "deputies.add_person",
+                "core.add_holiday",
+                "points.add_grouprobot",
+                "deputies.add_visit",
+            },
+            {"petitions.handle_petition", "auth.change_user", "petitions.change_externalplatform"},
+        ),
+        roles.POINT_HEAD: (
+            {"petitions.triage_petition", "points.change_liaisonpoint", "deputies.change_receptionday"},
+            {"petitions.change_department", "deputies.add_person", "petitions.handle_petition"},
+        ),
+        roles.DEPUTY: (
+            {"petitions.triage_petition", "deputies.add_suggestion"},
+            {"points.change_liaisonpoint", "petitions.handle_petition", "deputies.add_person"},
+        ),
+        roles.GRID_WORKER: (
+            {"petitions.add_petition", "deputies.add_visit"},
+            {"petitions.triage_petition", "petitions.change_petition"},
+        ),
+        roles.DEPARTMENT_HANDLER: (
+            {"petitions.handle_petition", "petitions.view_petition"},
+            {"petitions.triage_petition", "petitions.view_contact_phone", "petitions.add_petition"},
+        ),
+    }
+    assert set(expected) == set(roles.ROLES)
+    for name, (may, may_not) in expected.items():
+        user = UserFactory(groups=[name])
+        assert {perm for perm in may if not user.has_perm(perm)} == set(), name
+        assert {perm for perm in may_not if user.has_perm(perm)} == set(), name
 
 
 @pytest.mark.django_db
