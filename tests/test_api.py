@@ -104,6 +104,7 @@ class TestPublic:
             assert response.status_code == 404 and "活动点" in response.json()["detail"], code
         response = api.post("/api/v1/public/requests/", body(world, point="byd\x00"), format="json")
         assert response.status_code == 400 and "无法处理的字符" in response.json()["detail"]
+        assert response["Content-Type"] == "application/problem+json" and response.json()["code"] == "malformed"
         settings.PETITION_RATE_PER_CLIENT = 2
         codes = [api.post("/api/v1/public/requests/", body(world), format="json").status_code for _ in range(3)]
         assert codes == [201, 201, 429] and Petition.objects.count() == 2

@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 
 from deputies.models import DutyAssignment
 from deputies.services import reception_days_generate
+from liaison.core.api import PROBLEMS
 from petitions import services
 from petitions.models import Petition
 
@@ -218,6 +219,11 @@ class TestProblems:
             "title": "Not possible in the request's current state",
         }
         problem_of(api.get("/api/v1/problems/nope/"), 404, "not_found")
+
+    def test_the_schema_names_every_enum_after_its_meaning(self, api, db):
+        schemas = api.get("/api/v1/schema/", {"format": "json"}).json()["components"]["schemas"]
+        assert schemas["ProblemCodeEnum"]["enum"] == list(PROBLEMS)
+        assert "CodeEnum" not in schemas
 
 
 @pytest.mark.django_db

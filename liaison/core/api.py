@@ -21,7 +21,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
-from .middleware import malformed_in
+from .text import malformed_in
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 # Where a problem type is described; relative, so it resolves against the API's own address.
@@ -44,6 +44,7 @@ PROBLEMS = {
     "unsupported_media_type": (415, _("Unsupported media type")),
     "throttled": (429, _("Too many requests")),
 }
+PROBLEM_CODES = list(PROBLEMS)  # the schema's ProblemCodeEnum
 # DRF's own codes, as ours.
 _DRF_CODES = {
     "parse_error": "malformed",
@@ -142,7 +143,11 @@ def problem_response(code: str, detail=None, **headers) -> JsonResponse:
     """A problem answered outside DRF (unknown routes under /api/)."""
     status_code, title = PROBLEMS[code]
     response = JsonResponse(
-        problem(code, detail or title), status=status_code, content_type=PROBLEM_MEDIA_TYPE, headers=headers
+        problem(code, detail or title),
+        status=status_code,
+        content_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+        json_dumps_params={"ensure_ascii": False},  # readable Chinese, as DRF's own answers
     )
     response["Content-Language"] = translation.get_language()
     return response
@@ -207,7 +212,7 @@ ProblemSerializer = inline_serializer(
         "title": serializers.CharField(help_text="Short, per code, in the caller's language."),
         "status": serializers.IntegerField(),
         "detail": serializers.CharField(help_text="This occurrence, in the caller's language."),
-        "code": serializers.ChoiceField(choices=list(PROBLEMS), help_text="Stable; branch on this."),
+        "code": serializers.ChoiceField(choices=PROBLEM_CODES, help_text="Stable; branch on this."),
         "errors": serializers.DictField(
             child=serializers.ListField(child=serializers.CharField()),
             required=False,

@@ -9,7 +9,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .api import _RESPONSE_HEADERS, PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_URL, PROBLEMS, errors
+from .api import _RESPONSE_HEADERS, PROBLEM_CODES, PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_URL, PROBLEMS, errors
 
 
 class ApiSchema(AutoSchema):
@@ -71,7 +71,7 @@ class ProblemTypeView(APIView):
                 "ProblemType",
                 {
                     "type": serializers.CharField(),
-                    "code": serializers.ChoiceField(choices=list(PROBLEMS)),
+                    "code": serializers.ChoiceField(choices=PROBLEM_CODES),
                     "status": serializers.IntegerField(),
                     "title": serializers.CharField(),
                 },

@@ -1,13 +1,15 @@
 import json
-import re
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import Http404, HttpResponseBadRequest, JsonResponse
+from django.http import Http404, HttpResponseBadRequest
 from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.translation import gettext as _
+
+from .api import problem_response
+from .text import malformed, malformed_in
 
 
 class ChineseFirstLocaleMiddleware(LocaleMiddleware):
@@ -23,25 +25,6 @@ class ChineseFirstLocaleMiddleware(LocaleMiddleware):
         language = chosen if chosen in supported else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
-
-
-_MALFORMED = re.compile("[\x00\ud800-\udfff]")
-
-
-def malformed(text: str) -> bool:
-    """A NUL byte or a lone UTF-16 surrogate: no person types them, no database stores them."""
-    return bool(_MALFORMED.search(text))
-
-
-def malformed_in(value) -> bool:
-    """``malformed`` anywhere in a string, or in the keys and values of a JSON-like structure."""
-    if isinstance(value, str):
-        return malformed(value)
-    if isinstance(value, dict):
-        return any(malformed_in(k) or malformed_in(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(malformed_in(v) for v in value)
-    return False
 
 
 class RefuseMalformedInputMiddleware:
@@ -91,7 +74,7 @@ class RefuseMalformedInputMiddleware:
     def _refuse(self, request):
         message = _("The request contains characters that cannot be processed (e.g. a NUL byte). Please check it.")
         if request.path_info.startswith("/api/") or "json" in (request.content_type or ""):
-            return JsonResponse({"detail": str(message)}, status=400, json_dumps_params={"ensure_ascii": False})
+            return problem_response("malformed", message)
         return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
 
 

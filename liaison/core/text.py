@@ -50,3 +50,22 @@ class CleanTextMixin:
 
 class CleanTextModelForm(CleanTextMixin, forms.ModelForm):
     """A ModelForm that cleans its text; admin classes can name it as their ``form``."""
+
+
+_MALFORMED = re.compile("[\x00\ud800-\udfff]")
+
+
+def malformed(text: str) -> bool:
+    """A NUL byte or a lone UTF-16 surrogate: no person types them, no database stores them."""
+    return bool(_MALFORMED.search(text))
+
+
+def malformed_in(value) -> bool:
+    """``malformed`` anywhere in a string, or in the keys and values of a JSON-like structure."""
+    if isinstance(value, str):
+        return malformed(value)
+    if isinstance(value, dict):
+        return any(malformed_in(k) or malformed_in(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(malformed_in(v) for v in value)
+    return False

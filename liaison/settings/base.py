@@ -369,6 +369,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PetitionStatusEnum": "petitions.models.Status",
         "ReceptionDayStatusEnum": "deputies.models.ReceptionDay.Status",
+        "ProblemCodeEnum": "liaison.core.api.PROBLEM_CODES",
     },
 }
 
