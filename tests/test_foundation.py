@@ -155,11 +155,25 @@ def test_roles_exist_with_their_permissions():
                 "petitions.triage_petition",
                 "petitions.change_department",
                 "deputies.add_person",
-                "core.add_holiday",
+                "core.view_holiday",
                 "points.add_grouprobot",
                 "deputies.add_visit",
             },
-            {"petitions.handle_petition", "auth.change_user", "petitions.change_externalplatform"},
+            {
+                "petitions.handle_petition",
+                "auth.change_user",
+                "petitions.change_externalplatform",
+                # shared by every office: kept by the reference keeper
+                "core.add_holiday",
+                "core.change_holiday",
+                "points.change_industrychain",
+                "points.add_chainsegment",
+                "scoring.change_scoringrule",
+            },
+        ),
+        roles.REFERENCE_KEEPER: (
+            {"core.add_holiday", "core.change_holiday", "points.change_industrychain", "scoring.change_scoringrule"},
+            {"petitions.triage_petition", "points.change_liaisonpoint", "deputies.add_person"},
         ),
         roles.POINT_HEAD: (
             {"petitions.triage_petition", "points.change_liaisonpoint", "deputies.change_receptionday"},

@@ -12,6 +12,10 @@ POINT_HEAD = "点长"
 DEPUTY = "代表"
 GRID_WORKER = "网格员"
 DEPARTMENT_HANDLER = "承办单位经办人"
+# Data every office shares — the holiday calendar, the chains and their segments, the scoring
+# rules: one office changing them changes every other's deadlines, pages and scores, so they are
+# kept by named people (the district or city office's administrator), not by every office.
+REFERENCE_KEEPER = "基础数据管理员"
 
 
 def _crud(app_model: str, *verbs: str) -> list[str]:
@@ -56,17 +60,14 @@ ROLES: dict[str, list[str]] = {
     OFFICE_STAFF: [
         *_TRIAGE,
         *_crud("petitions.department", *_EDIT),
-        *_crud("points.industrychain", *_EDIT),
-        *_crud("points.chainsegment", *_ALL),
         *_crud("points.enterprise", *_EDIT),
         *_crud("points.liaisonpoint", *_EDIT),
         *_crud("deputies.person", *_EDIT),
         *_crud("deputies.station", *_ALL),
         *_crud("deputies.enterpriselink", *_ALL),
         *_DEPUTY_WORK,
-        *_crud("core.holiday", *_ALL),
+        *_crud("core.holiday", *_VIEW),
         *_crud("deputies.receptionday", *_EDIT),
-        *_crud("scoring.scoringrule", "change"),
         *_crud("core.notification", *_VIEW),
         *_crud("points.grouprobot", *_ALL),
         *_crud("deputies.visit", *_ALL),
@@ -86,6 +87,12 @@ ROLES: dict[str, list[str]] = {
         *_crud("petitions.attachment", *_VIEW),
         *_crud("deputies.visit", "view", "add"),
         *_POINT_READ,
+    ],
+    REFERENCE_KEEPER: [
+        *_crud("core.holiday", *_ALL),
+        *_crud("points.industrychain", *_EDIT),
+        *_crud("points.chainsegment", *_ALL),
+        *_crud("scoring.scoringrule", "view", "change"),
     ],
     DEPARTMENT_HANDLER: [
         *_crud("petitions.petition", "view"),

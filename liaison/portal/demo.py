@@ -249,6 +249,7 @@ def load() -> dict:
         name="璧山区人大常委会办公室", defaults={"kind": Organisation.Kind.DISTRICT}
     )
     office = _user("office", group=roles.OFFICE_STAFF, name="区人大办公室工作人员")
+    office.groups.add(Group.objects.get(name=roles.REFERENCE_KEEPER))  # the district keeps the calendar
     district.staff.add(office)
 
     chain, _ = IndustryChain.objects.get_or_create(
