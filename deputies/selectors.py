@@ -2,11 +2,11 @@
 
 import datetime as dt
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
 from points.models import LiaisonPoint
-from points.selectors import reception_date_in_month
+from points.selectors import next_rule_date
 
 from .models import Activity, DutyAssignment, EnterpriseLink, ReceptionDay, Station, Suggestion, Visit
 
@@ -27,15 +27,34 @@ def next_reception_date(point: LiaisonPoint, today: dt.date | None = None) -> dt
         .values_list("date", flat=True)
         .first()
     )
-    if planned:
-        return planned
-    year, month = today.year, today.month
-    for _ in range(2):
-        date = reception_date_in_month(point, dt.date(year, month, 1))
-        if date >= today:
-            return date
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    raise AssertionError("unreachable: a reception day falls within two months")
+    return planned or next_rule_date(point, today)
+
+
+class NextReceptions:
+    """``next_reception_date`` for a whole list in a constant number of queries: the planned
+    days of every point in one, and the rule's date once per distinct rule (day of the month,
+    moved or not), however many points share it."""
+
+    def __init__(self, today: dt.date):
+        self.today = today
+        self._planned = None
+        self._by_rule = {}
+
+    def __call__(self, point) -> dt.date:
+        if self._planned is None:
+            self._planned = dict(
+                ReceptionDay.objects.filter(date__gte=self.today)
+                .exclude(status=ReceptionDay.Status.CANCELLED)
+                .values("point_id")
+                .annotate(first=Min("date"))
+                .values_list("point_id", "first")
+            )
+        if point.pk in self._planned:
+            return self._planned[point.pk]
+        rule = (point.reception_day, point.reception_rule)
+        if rule not in self._by_rule:
+            self._by_rule[rule] = next_rule_date(point, self.today)
+        return self._by_rule[rule]
 
 
 def point_year_counts(point: LiaisonPoint, year: int) -> dict:

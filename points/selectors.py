@@ -25,6 +25,15 @@ def reception_date_in_month(point: LiaisonPoint, month: dt.date) -> dt.date:
     return date
 
 
+def next_rule_date(point: LiaisonPoint, today: dt.date) -> dt.date:
+    """The first date on or after ``today`` that the point's rule gives (it falls within two
+    months: this month's day, or next month's)."""
+    date = reception_date_in_month(point, today.replace(day=1))
+    if date >= today:
+        return date
+    return reception_date_in_month(point, (today.replace(day=28) + dt.timedelta(days=4)).replace(day=1))
+
+
 def _first_per_group(queryset, partition: list[str], order: str, limit: int):
     """The first ``limit`` rows of each group, in one query (a window over the groups)."""
     rank = Window(RowNumber(), partition_by=[F(field) for field in partition], order_by=F(order).asc())

@@ -1,3 +1,4 @@
+import datetime as dt
 import io
 
 import pytest
@@ -153,3 +154,37 @@ def test_unknown_codes_and_links_are_friendly_even_in_the_demo(client, world, se
     response = client.get(path)
     body = response.content.decode()
     assert response.status_code == 404 and "页面不存在" in body and "URLconf" not in body
+
+
+@pytest.mark.django_db
+class TestNextReceptionDay:
+    """The page's one-point answer and the API list's batched answer agree, by the rule and by a
+    day moved by hand, across a month's and a year's end."""
+
+    @pytest.mark.parametrize(
+        ("today", "rule", "expected"),
+        [
+            ("2026-11-14", "keep", "2026-11-15"),
+            ("2026-11-15", "keep", "2026-11-15"),
+            ("2026-11-16", "keep", "2026-12-15"),
+            ("2026-12-16", "keep", "2027-01-15"),
+            ("2026-11-14", "next_workday", "2026-11-16"),  # the 15th is a Sunday
+            ("2026-11-16", "next_workday", "2026-11-16"),
+            ("2026-11-17", "next_workday", "2026-12-15"),
+        ],
+    )
+    def test_by_the_rule(self, world, today, rule, expected):
+        from deputies.selectors import NextReceptions, next_reception_date
+
+        LiaisonPoint.objects.filter(pk=world.point.pk).update(reception_rule=rule, reception_day=15)
+        point = LiaisonPoint.objects.get(pk=world.point.pk)
+        today = dt.date.fromisoformat(today)
+        assert next_reception_date(point, today) == NextReceptions(today)(point) == dt.date.fromisoformat(expected)
+
+    def test_a_day_moved_by_hand_wins(self, world):
+        from deputies.models import ReceptionDay
+        from deputies.selectors import NextReceptions, next_reception_date
+
+        ReceptionDay.objects.create(point=world.point, month=dt.date(2026, 11, 1), date=dt.date(2026, 11, 20))
+        today = dt.date(2026, 11, 16)
+        assert next_reception_date(world.point, today) == NextReceptions(today)(world.point) == dt.date(2026, 11, 20)

@@ -3,7 +3,6 @@ deputies app; enterprises are listed for staff by scope, and per point for the p
 
 import datetime as dt
 
-from django.db.models import Min
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
@@ -11,48 +10,11 @@ from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from deputies.models import ReceptionDay
+from deputies.selectors import NextReceptions
 from liaison.core.api import ScopedViewSetMixin
 from liaison.core.apischema import ApiSchema
 from petitions.forms import linked_enterprises
 from points.models import Enterprise, LiaisonPoint
-from points.selectors import reception_date_in_month
-
-
-class NextReceptions:
-    """``deputies.selectors.next_reception_date`` for a whole list in a constant number of
-    queries: the planned days of every point in one, and the rule's date once per distinct
-    rule (day of the month, moved or not), however many points share it."""
-
-    def __init__(self, today: dt.date):
-        self.today = today
-        self._planned = None
-        self._by_rule = {}
-
-    def __call__(self, point) -> dt.date:
-        if self._planned is None:
-            self._planned = dict(
-                ReceptionDay.objects.filter(date__gte=self.today)
-                .exclude(status=ReceptionDay.Status.CANCELLED)
-                .values("point_id")
-                .annotate(first=Min("date"))
-                .values_list("point_id", "first")
-            )
-        if point.pk in self._planned:
-            return self._planned[point.pk]
-        rule = (point.reception_day, point.reception_rule)
-        if rule not in self._by_rule:
-            self._by_rule[rule] = self._by_rule_date(point)
-        return self._by_rule[rule]
-
-    def _by_rule_date(self, point) -> dt.date:
-        year, month = self.today.year, self.today.month
-        for _ in range(2):  # a reception day falls within two months
-            date = reception_date_in_month(point, dt.date(year, month, 1))
-            if date >= self.today:
-                return date
-            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-        raise AssertionError("unreachable: a reception day falls within two months")
 
 
 class PointOut(serializers.ModelSerializer):
