@@ -8,7 +8,13 @@ from django.utils.translation import gettext_lazy as _
 
 from liaison.core.notifications import absolute_url
 
-from .querysets import EnterpriseQuerySet, EnterpriseRelationQuerySet, LiaisonPointQuerySet, OrganisationQuerySet
+from .querysets import (
+    EnterpriseQuerySet,
+    EnterpriseRelationQuerySet,
+    GroupRobotQuerySet,
+    LiaisonPointQuerySet,
+    OrganisationQuerySet,
+)
 from .validators import validate_uscc
 
 
@@ -272,32 +278,6 @@ class RetiredQrToken(models.Model):
 
     def __str__(self):
         return self.token
-
-
-class GroupRobotQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Robots of the points ``user`` works for and of the organisations they run (with those
-        below them)."""
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self.all()
-        return self.filter(
-            models.Q(point__in=LiaisonPoint.objects.visible_to(user).values("id"))
-            | models.Q(organisation__in=Organisation.objects.run_by(user).values("id"))
-        )
-
-    def for_event(self, point, event: str):
-        """Active robots that take ``event``, of ``point`` and of its organisation and those above."""
-        field = GroupRobot.EVENT_FIELDS[event]
-        chain = (
-            Organisation.objects.filter(pk=point.organisation_id)
-            .values_list("id", "parent_id", "parent__parent_id", "parent__parent__parent_id")
-            .first()
-        ) or ()
-        return self.filter(active=True, **{field: True}).filter(
-            models.Q(point=point) | models.Q(organisation__in=[pk for pk in chain if pk])
-        )
 
 
 class GroupRobot(models.Model):

@@ -115,6 +115,32 @@ class EnterpriseRelationQuerySet(models.QuerySet):
         return self.filter(Q(source__in=enterprises) | Q(target__in=enterprises))
 
 
+class GroupRobotQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Robots of the points ``user`` works for and of the organisations they run (with those
+        below them)."""
+        if _anonymous(user):
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        points = apps.get_model("points", "LiaisonPoint").objects.visible_to(user)
+        organisations = apps.get_model("points", "Organisation").objects.run_by(user)
+        return self.filter(Q(point__in=points.values("id")) | Q(organisation__in=organisations.values("id")))
+
+    def for_event(self, point, event: str):
+        """Active robots that take ``event``, of ``point`` and of its organisation and those above."""
+        field = self.model.EVENT_FIELDS[event]
+        chain = (
+            apps.get_model("points", "Organisation")
+            .objects.filter(pk=point.organisation_id)
+            .values_list("id", "parent_id", "parent__parent_id", "parent__parent__parent_id")
+            .first()
+        ) or ()
+        return self.filter(active=True, **{field: True}).filter(
+            Q(point=point) | Q(organisation__in=[pk for pk in chain if pk])
+        )
+
+
 class PointScopedQuerySet(models.QuerySet):
     """Rows that belong to a point (through ``point_path``): visible where the point is."""
 
