@@ -1,4 +1,5 @@
 import datetime as dt
+import functools
 import itertools
 
 import factory
@@ -20,16 +21,24 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     is_staff = True
-    password = factory.PostGenerationMethodCall("set_password", "pw-for-tests-1")
+    # "pw-for-tests-1", hashed once: a hash per user, and the save after it, cost every test.
+    password = factory.LazyFunction(lambda: _hashed_password())
 
     @factory.post_generation
     def groups(self, create, extracted, **kwargs):
         from django.contrib.auth.models import Group
 
-        for name in extracted or ():
-            self.groups.add(Group.objects.get(name=name))
-        if create:
-            self.save()
+        if create and extracted:
+            groups = list(Group.objects.filter(name__in=extracted))
+            assert len(groups) == len(set(extracted)), f"unknown role among {extracted}"
+            self.groups.add(*groups)
+
+
+@functools.cache
+def _hashed_password() -> str:
+    from django.contrib.auth.hashers import make_password
+
+    return make_password("pw-for-tests-1")
 
 
 class OrganisationFactory(factory.django.DjangoModelFactory):
