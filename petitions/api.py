@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
@@ -24,6 +25,7 @@ from rest_framework.exceptions import (
     UnsupportedMediaType,
     ValidationError,
 )
+from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -359,14 +361,25 @@ class DepartmentOut(serializers.ModelSerializer):
         fields = ["id", "name", "organisation", "phone", "active"]
 
 
+class RequestSearchFilter(SearchFilter):
+    """``?search=``: each word in the number, title, enterprise name or content, through the
+    same ``PetitionQuerySet.search`` as the work desk's search box."""
+
+    def filter_queryset(self, request, queryset, view):
+        for word in self.get_search_terms(request):
+            queryset = queryset.search(word)
+        return queryset
+
+
 class PetitionViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """Requests visible to the signed-in user, exactly as in the work desk; their timelines,
     attachments and the departments each may be dispatched to."""
 
     schema = ApiSchema()
     filterset_class = PetitionFilter
+    filter_backends = [DjangoFilterBackend, RequestSearchFilter, OrderingFilter]
     lookup_value_regex = r"\d+"
-    search_fields = ["number", "title", "enterprise_name"]
+    search_fields = ["number", "title", "enterprise_name", "content"]  # read by RequestSearchFilter
     ordering_fields = ["submitted_at", "due_date", "number"]
     ordering = ["-submitted_at"]
 

@@ -1,5 +1,5 @@
 from django.apps import apps
-from django.db import models
+from django.db import connections, models
 from django.db.models import Q
 from django.utils import timezone
 
@@ -35,6 +35,38 @@ class PetitionQuerySet(models.QuerySet):
         """Open requests whose current stage passed its deadline before ``today``."""
         today = today or timezone.localdate()
         return self.open().filter(due_date__lt=today)
+
+    def search(self, text: str):
+        """Requests whose number, title, enterprise name or content contains ``text`` (any
+        case), for the work desk's and the API's search box.
+
+        On PostgreSQL one ``LIKE`` over ``SearchText``, which a trigram GIN index serves for
+        three characters or more; shorter text has no trigram to look up and is matched by
+        reading the user's requests (docs/performance.md gives the cost). Elsewhere one
+        ``icontains`` per field."""
+        text = " ".join((text or "").split())
+        if not text:
+            return self
+        if connections[self.db].vendor == "postgresql":
+            return self.alias(search_text=SearchText()).filter(search_text__contains=text.upper())
+        fields = ("number", "title", "enterprise_name", "content")
+        any_field = Q()
+        for field in fields:
+            any_field |= Q(**{f"{field}__icontains": text})
+        return self.filter(any_field)
+
+
+class SearchText(models.Func):
+    """Number, title, enterprise name and content as one upper-cased text: what the search reads
+    on PostgreSQL and, in the same SQL, what its trigram index holds (migration 0012). The four
+    columns are never NULL, so no COALESCE (which ``Concat`` adds) hides the expression."""
+
+    template = "UPPER(%(expressions)s)"
+    arg_joiner = " || ' ' || "
+    output_field = models.TextField()
+
+    def __init__(self):
+        super().__init__("number", "title", "enterprise_name", "content")
 
 
 class ByPetitionQuerySet(models.QuerySet):
