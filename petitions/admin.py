@@ -20,7 +20,7 @@ from liaison.core.admin_base import ReadOnlyAdminMixin
 from points.admin_scope import ScopedAdmin
 from points.models import LiaisonPoint
 
-from . import desk, services
+from . import desk, services, similar
 from .access import access_petition
 from .actions import STEPS, allowed_steps
 from .forms import RequestFieldsMixin, linked_enterprises
@@ -312,6 +312,7 @@ class PetitionAdmin(ScopedAdmin):
                 (step.name, step.label, step.form is None) for step in allowed_steps(petition, request.user)
             ]
             extra_context["attachments"] = petition.attachments.all()
+            extra_context.update(similar.duplicates_panel(petition, request.user))
         return super().changeform_view(request, object_id, form_url, extra_context)
 
     def transition_view(self, request, pk, action):
@@ -320,6 +321,10 @@ class PetitionAdmin(ScopedAdmin):
         if step is None:
             raise PermissionDenied
         form = step.bind(petition, request.POST or None, request.FILES or None)
+        if form is not None and request.method == "GET":
+            # A link may fill the form in (the duplicates panel's merge buttons); the step is
+            # still taken only when the actor confirms it here.
+            form.initial = {name: request.GET[name] for name in form.fields if name in request.GET}
         if request.method == "POST" and (form is None or form.is_valid()):
             try:
                 step.perform(petition, request.user, form.cleaned_data if form else {})

@@ -53,6 +53,7 @@ from .forms import PublicPetitionForm
 from .intake import AdditionsThrottled, SubmissionKeyReused, SubmissionThrottled, submit_public, take_public_step
 from .messages import public_timeline
 from .models import Attachment, Category, Department, ExternalPlatform, Petition, PetitionEvent, Satisfaction
+from .similar import similar_requests
 from .uploads import attachment_response
 from .workflow import actor_rights, allowed_actions
 
@@ -361,6 +362,20 @@ class DepartmentOut(serializers.ModelSerializer):
         fields = ["id", "name", "organisation", "phone", "active"]
 
 
+class SimilarOut(serializers.Serializer):
+    """A possible duplicate (``petitions.similar``): the request, its score (trigram
+    similarity of title and content, plus a bonus for the same enterprise) and whether it is
+    of the same enterprise."""
+
+    id = serializers.IntegerField(source="petition.pk")
+    number = serializers.CharField(source="petition.number")
+    title = serializers.CharField(source="petition.title")
+    status = serializers.CharField(source="petition.status")
+    submitted_at = serializers.DateTimeField(source="petition.submitted_at")
+    score = serializers.FloatField()
+    same_enterprise = serializers.BooleanField()
+
+
 class RequestSearchFilter(SearchFilter):
     """``?search=``: each word in the number, title, enterprise name or content, through the
     same ``PetitionQuerySet.search`` as the work desk's search box."""
@@ -407,6 +422,16 @@ class PetitionViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         petition = self._petition(pk)
         rows = Attachment.objects.visible_to(request.user).filter(petition=petition)
         return Response(AttachmentOut(rows, many=True).data)
+
+    @extend_schema(
+        responses={200: SimilarOut(many=True)},
+        filters=False,
+        description="Possible duplicates: open and recent requests of the same point most alike in title and "
+        "content, most alike first (merge one with the `merge` step).",
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def similar(self, request, pk):
+        return Response(SimilarOut(similar_requests(self._petition(pk)), many=True).data)
 
     @extend_schema(
         responses={200: DepartmentOut(many=True)},
