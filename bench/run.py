@@ -493,6 +493,26 @@ def measure_search():
                 assert client.get(url).status_code == 200
             ms = timed(lambda url=url: client.get(url), repeat=5)
             say(f"search {where}: {label} (ms / queries)", f"{ms:.0f} / {count[0]}", "target < 200 ms")
+    measure_duplicates()
+
+
+def measure_duplicates():
+    """Possible duplicates of the newest request of a point (petitions.similar): its point's
+    open and recent requests ranked by pg_trgm's similarity()."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from petitions.models import Petition
+    from petitions.similar import candidates, similar_requests
+
+    petition = Petition.objects.filter(point_id=1).order_by("-submitted_at").first()
+    with CaptureQueriesContext(connection) as queries:
+        similar_requests(petition)
+    say(
+        f"possible duplicates of a request, {candidates(petition).count()} candidates (ms / queries)",
+        f"{timed(lambda: similar_requests(petition), repeat=11):.1f} / {len(queries)}",
+        "target < 50 ms, 1",
+    )
 
 
 MEASUREMENTS = {

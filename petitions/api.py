@@ -7,6 +7,7 @@ import json
 import uuid
 
 import django_filters
+from django.core.paginator import Paginator
 from django.core.validators import slug_re
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
@@ -29,12 +30,14 @@ from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from liaison.core.api import (
     DEFAULT_RETRY_AFTER,
     BadSignature,
     Conflict,
+    Pagination,
     ScopedViewSetMixin,
     StrictJSONParser,
     errors,
@@ -43,6 +46,7 @@ from liaison.core.api import (
 )
 from liaison.core.apischema import ApiSchema
 from liaison.core.notifications import absolute_url
+from liaison.core.paging import CappedPaginator
 from liaison.core.webhooks import verify, verify_standard
 from points.models import LiaisonPoint
 
@@ -386,13 +390,27 @@ class RequestSearchFilter(SearchFilter):
         return queryset
 
 
+class SearchPagination(Pagination):
+    """Pages of a list; with ``?search=``, ``count`` stops at 1,000 (``liaison.core.paging``)."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        searching = bool(request.query_params.get(api_settings.SEARCH_PARAM, "").strip())
+        self.django_paginator_class = CappedPaginator if searching else Paginator
+        return super().paginate_queryset(queryset, request, view)
+
+
 class PetitionViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """Requests visible to the signed-in user, exactly as in the work desk; their timelines,
-    attachments and the departments each may be dispatched to."""
+    attachments and the departments each may be dispatched to.
+
+    ``?search=`` looks for every word in the number, title, enterprise name and content; a word
+    of one or two characters is looked for among the newest 2,000 requests only, and a search's
+    ``count`` stops at 1,000."""
 
     schema = ApiSchema()
     filterset_class = PetitionFilter
     filter_backends = [DjangoFilterBackend, RequestSearchFilter, OrderingFilter]
+    pagination_class = SearchPagination
     lookup_value_regex = r"\d+"
     search_fields = ["number", "title", "enterprise_name", "content"]  # read by RequestSearchFilter
     ordering_fields = ["submitted_at", "due_date", "number"]

@@ -77,3 +77,45 @@ class TestSearch:
             cursor.execute(f"EXPLAIN {sql}", params)
             plan = "\n".join(row[0] for row in cursor.fetchall())
         assert "petition_search_trgm" in plan
+
+
+@pytest.mark.django_db
+class TestAtScale:
+    def test_one_or_two_characters_look_among_the_newest_requests_only(self, client, world, settings, monkeypatch):
+        from petitions import querysets
+
+        monkeypatch.setattr(querysets, "SHORT_SEARCH_LIMIT", 3)
+        old = PetitionFactory(point=world.point, title="停车难")
+        for _ in range(3):
+            PetitionFactory(point=world.point)
+        client.force_login(world.deputy)
+        assert admin_numbers(client, "停车") == set()  # beyond the newest three
+        assert admin_numbers(client, "停车难") == {old.number}  # three characters search all
+        assert api_numbers(client, "停车") == set()
+
+    def test_a_searchs_count_stops_at_the_ceiling_and_a_plain_list_counts_exactly(self, client, world, monkeypatch):
+        from liaison.core import paging
+
+        monkeypatch.setattr(paging.CappedPaginator, "cap", 2)
+        for _ in range(3):
+            PetitionFactory(point=world.point, title="园区门口停车难")
+        client.force_login(world.deputy)
+        assert client.get(API, {"search": "停车难"}).json()["count"] == 2
+        assert client.get(API).json()["count"] == 3
+        assert client.get(LIST, {"q": "停车难"}).context["cl"].result_count == 2
+        assert client.get(LIST).context["cl"].result_count == 3
+
+    def test_the_escalation_filter_lists_levels_without_reading_requests(self, client, world, requests):
+        Petition.objects.filter(pk=requests["loans"].pk).update(escalation_level=2)
+        client.force_login(world.deputy)
+        assert admin_numbers_for(client, {"escalation_level__exact": "2"}) == {requests["loans"].number}
+        assert admin_numbers_for(client, {"escalation_level__exact": "0"}) == {requests["parking"].number}
+        assert admin_numbers_for(client, {"escalation_level__exact": "x"}) == set()
+        body = client.get(LIST).content.decode()
+        assert "未督办" in body
+
+
+def admin_numbers_for(client, params):
+    response = client.get(LIST, params)
+    assert response.status_code == 200
+    return {p.number for p in response.context["cl"].result_list}
