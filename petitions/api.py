@@ -449,7 +449,7 @@ class PetitionViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def similar(self, request, pk):
-        return Response(SimilarOut(similar_requests(self._petition(pk)), many=True).data)
+        return Response(SimilarOut(similar_requests(self._petition(pk), user=request.user), many=True).data)
 
     @extend_schema(
         responses={200: DepartmentOut(many=True)},

@@ -74,12 +74,15 @@ class Similar:
     same_enterprise: bool
 
 
-def candidates(petition: Petition, now=None):
+def candidates(petition: Petition, now=None, user=None):
     """The requests ``petition`` may duplicate: its point's open ones and those filed in the last
-    ``RECENT_DAYS`` days, but for itself and for merged or rejected ones."""
+    ``RECENT_DAYS`` days, but for itself and for merged or rejected ones; with ``user``, only
+    those ``user`` may see (a department's handler sees what was dispatched to it, not the
+    point's other requests)."""
     since = (now or timezone.now()) - dt.timedelta(days=RECENT_DAYS)
+    rows = Petition.objects.visible_to(user) if user is not None else Petition.objects.all()
     return (
-        Petition.objects.filter(point_id=petition.point_id)
+        rows.filter(point_id=petition.point_id)
         .filter(Q(status__in=OPEN_STATUSES) | Q(submitted_at__gte=since))
         .exclude(status__in=[Status.MERGED, Status.REJECTED])
         .exclude(pk=petition.pk)
@@ -98,12 +101,12 @@ def _same_enterprise(petition, other) -> bool:
     return bool(petition.enterprise_name.strip()) and petition.enterprise_name.strip() == other.enterprise_name
 
 
-def similar_requests(petition: Petition, limit: int = 5, *, now=None) -> list[Similar]:
+def similar_requests(petition: Petition, limit: int = 5, *, user=None, now=None) -> list[Similar]:
     """The ``limit`` candidates most like ``petition`` whose text scores at least ``THRESHOLD``,
-    best first (newest first among equals). One query on either backend; the caller has already
-    checked that the user may see ``petition``, and every candidate is of the same point, so the
-    user's scope covers them. Read-only: safe to call on every view of a request."""
-    rows = candidates(petition, now).only(
+    best first (newest first among equals), among those ``user`` may see (give the user for
+    anything shown to one). One query on either backend, plus the two of ``visible_to`` with a
+    user. Read-only: safe to call on every view of a request."""
+    rows = candidates(petition, now, user).only(
         "pk", "number", "title", "content", "status", "enterprise_id", "enterprise_name", "submitted_at", "point_id"
     )
     if connection.vendor == "postgresql":
@@ -141,7 +144,7 @@ def duplicates_panel(petition: Petition, user, limit: int = 5) -> dict:
     """What the request's page shows of duplicates: the possible ones, each with the merges
     ``user`` may start from here (the ``merge`` step, in either direction), and the requests
     already merged into this one. Candidates are of the same point, so whoever may triage this
-    request may triage them."""
+    request may triage them; a user who may not sees only the candidates in their scope."""
     merge = STEPS["merge"]
     may_merge = bool(actor_rights(user, petition) & merge.rights)
     open_target = set(OPEN_STATUSES)
@@ -151,7 +154,7 @@ def duplicates_panel(petition: Petition, user, limit: int = 5) -> dict:
             merge_into_it=may_merge and petition.status in merge.sources and s.petition.status in open_target,
             merge_into_this=may_merge and s.petition.status in merge.sources and petition.status in open_target,
         )
-        for s in similar_requests(petition, limit)
+        for s in similar_requests(petition, limit, user=user)
     ]
     duplicates = petition.duplicates.only("pk", "number", "title", "submitted_at").order_by("submitted_at")
     return {"similar_rows": rows, "merged_duplicates": list(duplicates)}

@@ -154,6 +154,19 @@ class TestDuplicatesPanel:
         body = client.get(CHANGE.format(new.pk)).content.decode()
         assert "data-merge=" not in body
 
+    def test_a_handler_sees_only_lookalikes_dispatched_to_their_department(self, client, world):
+        new = PetitionFactory(point=world.point, **PARKING)
+        hidden = PetitionFactory(point=world.point, **PARKING_AGAIN)  # not dispatched: not theirs
+        theirs = PetitionFactory(point=world.point, **PARKING_AGAIN)
+        for p in (new, theirs):
+            services.petition_accept(petition=p, actor=world.deputy)
+            services.petition_dispatch(petition=p, actor=world.deputy, department=world.department)
+        client.force_login(world.handler)
+        body = client.get(CHANGE.format(new.pk)).content.decode()
+        assert theirs.number in body and hidden.number not in body
+        rows = client.get(f"/api/v1/requests/{new.pk}/similar/").json()
+        assert [r["number"] for r in rows] == [theirs.number]
+
     def test_another_points_deputy_cannot_reach_the_panel_or_merge(self, client, world):
         new = PetitionFactory(point=world.point, **PARKING)
         again = PetitionFactory(point=world.point, **PARKING_AGAIN)
