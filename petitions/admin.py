@@ -6,6 +6,7 @@ Every change of a request goes through ``services``; the admin only offers the t
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -17,12 +18,14 @@ from django.utils.translation import gettext_lazy as _
 
 from deputies.models import ReceptionDay
 from liaison.core.admin_base import ReadOnlyAdminMixin
+from liaison.core.paging import CappedPaginator
 from points.admin_scope import ScopedAdmin
 from points.models import LiaisonPoint
 
-from . import desk, services
+from . import desk, services, similar
 from .access import access_petition
 from .actions import STEPS, allowed_steps
+from .escalation import LEVEL_LABELS
 from .forms import RequestFieldsMixin, linked_enterprises
 from .models import Attachment, Channel, Department, ExternalPlatform, Petition, PetitionEvent
 from .uploads import attachment_response
@@ -99,6 +102,27 @@ class PointFilter(admin.SimpleListFilter):
             return queryset
         # Anything but a number is no point at all: an empty list, not an error page.
         return queryset.filter(point_id=int(value)) if value.isdigit() and len(value) < 19 else queryset.none()
+
+
+class EscalationLevelFilter(admin.SimpleListFilter):
+    """The escalation levels, from the table of levels: listing the levels present would read
+    every request in scope (half a second for a city's office)."""
+
+    title = _("escalation level")
+    parameter_name = "escalation_level__exact"  # the work desk's links use the field filter's name
+
+    def lookups(self, request, model_admin):
+        return [("0", _("not escalated"))] + [
+            (str(level), f"{level} · {gettext(label)}") for level, label in LEVEL_LABELS.items()
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        return (
+            queryset.filter(escalation_level=int(value)) if value in {"0", *map(str, LEVEL_LABELS)} else queryset.none()
+        )
 
 
 class UnassignedFilter(admin.SimpleListFilter):
@@ -182,13 +206,17 @@ class PetitionAdmin(ScopedAdmin):
         "status",
         OverdueFilter,
         UnassignedFilter,
-        "escalation_level",
+        EscalationLevelFilter,
         "category",
         "channel",
         PointFilter,
         "department",
     ]
-    search_fields = ["number", "title", "enterprise_name"]
+    search_fields = ["number", "title", "enterprise_name", "content"]  # read by get_search_results
+    search_help_text = _(
+        "Tracking number, title, enterprise name or content. One or two characters search the newest "
+        "2,000 requests only; counts stop at 1,000."
+    )
     list_select_related = ["point", "department"]
     list_per_page = 50
     # At a million rows the "show all" count and the date drill-down cost more than they give.
@@ -223,6 +251,19 @@ class PetitionAdmin(ScopedAdmin):
         "reopen_count",
         "escalation_level",
     ]
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        # A search's count stops at paging.CAP: counting every match of a broad word is what
+        # made a province office's search slow, not finding the first page.
+        paginator = CappedPaginator if request.GET.get(SEARCH_VAR, "").strip() else self.paginator
+        return paginator(queryset, per_page, orphans, allow_empty_first_page)
+
+    def get_search_results(self, request, queryset, search_term):
+        # Each word must appear in the number, title, enterprise name or content: one
+        # ``search`` per word, on PostgreSQL served by the trigram index (querysets.search).
+        for word in search_term.split():
+            queryset = queryset.search(word)
+        return queryset, False
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
@@ -304,6 +345,7 @@ class PetitionAdmin(ScopedAdmin):
                 (step.name, step.label, step.form is None) for step in allowed_steps(petition, request.user)
             ]
             extra_context["attachments"] = petition.attachments.all()
+            extra_context.update(similar.duplicates_panel(petition, request.user))
         return super().changeform_view(request, object_id, form_url, extra_context)
 
     def transition_view(self, request, pk, action):
@@ -312,6 +354,10 @@ class PetitionAdmin(ScopedAdmin):
         if step is None:
             raise PermissionDenied
         form = step.bind(petition, request.POST or None, request.FILES or None)
+        if form is not None and request.method == "GET":
+            # A link may fill the form in (the duplicates panel's merge buttons); the step is
+            # still taken only when the actor confirms it here.
+            form.initial = {name: request.GET[name] for name in form.fields if name in request.GET}
         if request.method == "POST" and (form is None or form.is_valid()):
             try:
                 step.perform(petition, request.user, form.cleaned_data if form else {})

@@ -7,11 +7,13 @@ import json
 import uuid
 
 import django_filters
+from django.core.paginator import Paginator
 from django.core.validators import slug_re
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
@@ -24,15 +26,18 @@ from rest_framework.exceptions import (
     UnsupportedMediaType,
     ValidationError,
 )
+from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from liaison.core.api import (
     DEFAULT_RETRY_AFTER,
     BadSignature,
     Conflict,
+    Pagination,
     ScopedViewSetMixin,
     StrictJSONParser,
     errors,
@@ -41,6 +46,7 @@ from liaison.core.api import (
 )
 from liaison.core.apischema import ApiSchema
 from liaison.core.notifications import absolute_url
+from liaison.core.paging import CappedPaginator
 from liaison.core.webhooks import verify, verify_standard
 from points.models import LiaisonPoint
 
@@ -51,6 +57,7 @@ from .forms import PublicPetitionForm
 from .intake import AdditionsThrottled, SubmissionKeyReused, SubmissionThrottled, submit_public, take_public_step
 from .messages import public_timeline
 from .models import Attachment, Category, Department, ExternalPlatform, Petition, PetitionEvent, Satisfaction
+from .similar import similar_requests
 from .uploads import attachment_response
 from .workflow import actor_rights, allowed_actions
 
@@ -359,14 +366,53 @@ class DepartmentOut(serializers.ModelSerializer):
         fields = ["id", "name", "organisation", "phone", "active"]
 
 
+class SimilarOut(serializers.Serializer):
+    """A possible duplicate (``petitions.similar``): the request, its score (trigram
+    similarity of title and content, plus a bonus for the same enterprise) and whether it is
+    of the same enterprise."""
+
+    id = serializers.IntegerField(source="petition.pk")
+    number = serializers.CharField(source="petition.number")
+    title = serializers.CharField(source="petition.title")
+    status = serializers.CharField(source="petition.status")
+    submitted_at = serializers.DateTimeField(source="petition.submitted_at")
+    score = serializers.FloatField()
+    same_enterprise = serializers.BooleanField()
+
+
+class RequestSearchFilter(SearchFilter):
+    """``?search=``: each word in the number, title, enterprise name or content, through the
+    same ``PetitionQuerySet.search`` as the work desk's search box."""
+
+    def filter_queryset(self, request, queryset, view):
+        for word in self.get_search_terms(request):
+            queryset = queryset.search(word)
+        return queryset
+
+
+class SearchPagination(Pagination):
+    """Pages of a list; with ``?search=``, ``count`` stops at 1,000 (``liaison.core.paging``)."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        searching = bool(request.query_params.get(api_settings.SEARCH_PARAM, "").strip())
+        self.django_paginator_class = CappedPaginator if searching else Paginator
+        return super().paginate_queryset(queryset, request, view)
+
+
 class PetitionViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """Requests visible to the signed-in user, exactly as in the work desk; their timelines,
-    attachments and the departments each may be dispatched to."""
+    attachments and the departments each may be dispatched to.
+
+    ``?search=`` looks for every word in the number, title, enterprise name and content; a word
+    of one or two characters is looked for among the newest 2,000 requests only, and a search's
+    ``count`` stops at 1,000."""
 
     schema = ApiSchema()
     filterset_class = PetitionFilter
+    filter_backends = [DjangoFilterBackend, RequestSearchFilter, OrderingFilter]
+    pagination_class = SearchPagination
     lookup_value_regex = r"\d+"
-    search_fields = ["number", "title", "enterprise_name"]
+    search_fields = ["number", "title", "enterprise_name", "content"]  # read by RequestSearchFilter
     ordering_fields = ["submitted_at", "due_date", "number"]
     ordering = ["-submitted_at"]
 
@@ -394,6 +440,16 @@ class PetitionViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         petition = self._petition(pk)
         rows = Attachment.objects.visible_to(request.user).filter(petition=petition)
         return Response(AttachmentOut(rows, many=True).data)
+
+    @extend_schema(
+        responses={200: SimilarOut(many=True)},
+        filters=False,
+        description="Possible duplicates: open and recent requests of the same point most alike in title and "
+        "content, most alike first (merge one with the `merge` step).",
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def similar(self, request, pk):
+        return Response(SimilarOut(similar_requests(self._petition(pk), user=request.user), many=True).data)
 
     @extend_schema(
         responses={200: DepartmentOut(many=True)},

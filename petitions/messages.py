@@ -8,6 +8,9 @@ runs again. The periodic delivery scan sends what was recorded.
 - ``ENTERPRISE_SMS``: the step, by the status it reached, → the enterprise's SMS template.
   Only a change of status is reported (a second rating of a closed request says nothing).
 - ``STAFF``: the step, by the status it reached, → who among the staff hears of it.
+- ``DUPLICATES_TOLD``: the steps that answer a request, after which the filers of the requests
+  merged into it as duplicates are told too (once per duplicate: a request answered again after
+  reopening does not tell them twice).
 - ``PUBLIC_STATUS``: the plain status text the enterprise reads for each step on the tracking
   page and in the public API, translated when read. Steps without one (notes, escalations,
   deliveries to platforms) are internal; an event's own text is shown only if it is public.
@@ -39,6 +42,8 @@ ENTERPRISE_SMS = {
     (Action.RATE, Status.CLOSED): "enterprise_closed",
     (Action.CONFIRM, Status.CLOSED): "enterprise_closed",
 }
+
+DUPLICATES_TOLD = {(Action.RESOLVE_ON_SITE, Status.RESOLVED), (Action.REPLY, Status.RESOLVED)}
 
 PUBLIC_STATUS = {
     Action.SUBMIT: gettext_lazy("Received"),
@@ -103,6 +108,23 @@ def _enterprise(event: PetitionEvent, petition: Petition, now) -> None:
         link=tracking_link(petition),
         now=now,
     )
+
+
+def _duplicates(event: PetitionEvent, petition: Petition, now) -> None:
+    """The filers of the requests merged into ``petition``: theirs is answered with it. Each is
+    told on their own request's tracking link, which shows where it was merged."""
+    for duplicate in petition.duplicates.exclude(contact_phone="").only(
+        "pk", "number", "access_token", "contact_phone"
+    ):
+        notify(
+            key=f"duplicate-answered:{duplicate.pk}:sms",
+            template="enterprise_duplicate_answered",
+            context={"petition": duplicate, "main_number": petition.number},
+            channel=Notification.Channel.SMS,
+            address=duplicate.contact_phone,
+            link=tracking_link(duplicate),
+            now=now,
+        )
 
 
 def _people_channels(user, person) -> list[tuple[str, str]]:
@@ -223,6 +245,8 @@ STAFF = {
 def tell(event: PetitionEvent, petition: Petition, now) -> None:
     """Record the messages of ``event`` (just inserted, in the step's transaction)."""
     _enterprise(event, petition, now)
+    if (event.action, event.to_status) in DUPLICATES_TOLD and event.from_status != event.to_status:
+        _duplicates(event, petition, now)
     staff = STAFF.get((event.action, event.to_status))
     if staff is not None and event.from_status != event.to_status:
         staff(event, petition, now)

@@ -270,6 +270,11 @@ MATRIX = {
         staff_only(anonymous=UNAUTHENTICATED, handler=NOTFOUND, outsider=NOTFOUND),
         "get",
     ),
+    "request-similar": (
+        "/api/v1/requests/{petition.pk}/similar/",
+        staff_only(anonymous=UNAUTHENTICATED, handler=NOTFOUND, outsider=NOTFOUND),
+        "get",
+    ),
     "department-list": ("/api/v1/departments/", staff_only(anonymous=UNAUTHENTICATED), "get"),
     "department-detail": (
         "/api/v1/departments/{department.pk}/",
