@@ -1,0 +1,179 @@
+"""The QR form and the tracking page open fast on a weak signal (issue 21, item 3).
+
+On first view each transfers at most 15 KB compressed — its HTML as the portal sends it, gzipped,
+plus its one stylesheet as collectstatic compresses it — and asks for nothing else before it can
+paint: one stylesheet, no script without ``defer``/``async``. The stylesheet is built from
+Bootstrap by ``npm run build:css`` (``make setup``); these tests also check that the build kept
+every Bootstrap class the public pages render. The first paint under throttling is measured by
+``bench/page_weight.py``, not here.
+"""
+
+import gzip
+import re
+import uuid
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.staticfiles import finders
+
+from liaison.core import checks
+from petitions.models import Petition
+
+from .test_workflow import drive
+
+BUDGET = 15 * 1024  # bytes on the wire, first view
+BOOTSTRAP = Path(settings.BASE_DIR) / "node_modules" / "bootstrap" / "dist" / "css" / "bootstrap.css"
+GZIP = {"HTTP_ACCEPT_ENCODING": "gzip, deflate"}  # what Chromium sends over plain HTTP
+
+
+class Page(HTMLParser):
+    """The requests a page makes before its first paint, and the classes it uses."""
+
+    def __init__(self, html):
+        super().__init__()
+        self.stylesheets, self.blocking_scripts, self.classes = [], [], set()
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.classes.update((attrs.get("class") or "").split())
+        if tag == "link" and "stylesheet" in (attrs.get("rel") or "").split():
+            self.stylesheets.append(attrs["href"])
+        if tag == "script" and attrs.get("src"):
+            if "defer" not in attrs and "async" not in attrs and attrs.get("type") != "module":
+                self.blocking_scripts.append(attrs["src"])
+
+
+def built_stylesheet(href):
+    assert href.startswith(settings.STATIC_URL), href
+    path = finders.find(href.removeprefix(settings.STATIC_URL))
+    assert path, f"{href} is not built: run `make setup` (npm run build:css)"
+    return Path(path).read_bytes()
+
+
+def weigh(response):
+    """(compressed HTML bytes, compressed stylesheet bytes, the parsed page) of a first view."""
+    assert response.status_code == 200
+    assert response["Content-Encoding"] == "gzip"
+    html = gzip.decompress(response.content).decode()
+    page = Page(html)
+    assert len(page.stylesheets) == 1, f"one stylesheet, not {page.stylesheets}"
+    assert page.blocking_scripts == [], f"scripts that block the first paint: {page.blocking_scripts}"
+    css = built_stylesheet(page.stylesheets[0])
+    assert b"@import" not in css  # a stylesheet it loads would block the paint too
+    # collectstatic (WhiteNoise) stores the .gz copy at level 9.
+    return len(response.content), len(gzip.compress(css, compresslevel=9, mtime=0)), page
+
+
+def filed(client, world):
+    """The tracking page as the enterprise first sees it: right after filing, with its link."""
+    response = client.post(
+        f"/s/{world.point.qr_token}/",
+        {
+            "enterprise": world.enterprise.pk,
+            "contact_name": "李四",
+            "contact_phone": "13812345678",
+            "category": "transport",
+            "title": "园区通勤公交班次不足",
+            "content": "早晚高峰公交班次太少，员工通勤困难。" * 10,
+            "submission_key": str(uuid.uuid4()),
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return response["Location"]
+
+
+@pytest.mark.django_db
+class TestFirstView:
+    def test_the_qr_form_transfers_at_most_15_kb_with_one_stylesheet(self, client, world):
+        html, css, _ = weigh(client.get(f"/s/{world.point.qr_token}/", **GZIP))
+        assert html + css <= BUDGET, f"HTML {html} + CSS {css} bytes compressed > {BUDGET}"
+        assert html < 4 * 1024  # the page itself: compressed, not the 10 KB it renders to
+
+    def test_the_tracking_page_transfers_at_most_15_kb_with_one_stylesheet(self, client, world):
+        url = filed(client, world)
+        html, css, _ = weigh(client.get(url, **GZIP))
+        assert html + css <= BUDGET, f"HTML {html} + CSS {css} bytes compressed > {BUDGET}"
+
+    def test_the_budget_fails_a_page_with_a_second_stylesheet_or_a_blocking_script(self):
+        head = '<link rel="stylesheet" href="/static/build/site.css">'
+        assert Page(head + '<link rel="stylesheet" href="/static/x.css">').stylesheets == [
+            "/static/build/site.css",
+            "/static/x.css",
+        ]
+        assert Page('<script src="/static/js/x.js"></script>').blocking_scripts == ["/static/js/x.js"]
+        assert Page('<script src="/static/js/print.js" defer></script><script>1</script>').blocking_scripts == []
+
+
+def bootstrap_classes():
+    assert BOOTSTRAP.exists(), "node_modules/bootstrap is missing: run `make setup` (npm ci)"
+    return set(re.findall(r"\.([a-zA-Z][\w-]*)", BOOTSTRAP.read_text()))
+
+
+def defined(css, name):
+    return re.search(rf"\.{re.escape(name)}(?![\w-])", css) is not None
+
+
+@pytest.mark.django_db
+def test_the_built_stylesheet_keeps_every_bootstrap_class_the_public_pages_render(client, world):
+    """The build keeps what templates, crispy-forms and Django's widgets can write; rendering
+    the pages, with and without errors, in every state a visitor sees, proves it kept enough."""
+    pages = [
+        client.get("/"),
+        client.get(f"/p/{world.point.code}/"),
+        client.get(f"/s/{world.point.qr_token}/"),
+        client.post(f"/s/{world.point.qr_token}/", {"submission_key": str(uuid.uuid4())}),  # every error
+        client.get("/track/"),
+        client.post("/track/", {"number": "X", "phone": "1"}),
+        client.get("/login/"),
+        client.post("/login/", {"username": "nobody", "password": "wrong"}),
+        client.get("/p/no-such-point/"),
+        client.get(f"/chains/{world.point.chain.code}/"),
+    ]
+    url = filed(client, world)
+    pages.append(client.get(url))
+    petition = Petition.objects.get(number=url.split("/")[2])
+    pages.append(client.post(f"{url}add/", {}))  # the add-information form with its error
+    drive(petition, world, "resolved")
+    pages.append(client.get(url))  # the rating form
+    used = set()
+    for response in pages:
+        assert response.status_code in (200, 400, 404), response.status_code
+        used |= Page(response.content.decode()).classes
+    css = built_stylesheet(f"{settings.STATIC_URL}{checks.PUBLIC_STYLESHEET}").decode()
+    bootstrap = bootstrap_classes()
+    for required in ("form-control", "is-invalid", "invalid-feedback", "btn-primary", "alert-danger", "timeline"):
+        assert required in used
+    missing = sorted(name for name in used & bootstrap if not defined(css, name))
+    assert missing == [], f"classes the pages use that the build dropped: {missing}"
+
+
+def test_the_system_check_names_a_missing_build(monkeypatch):
+    assert checks.public_stylesheet_built(None) == []
+    monkeypatch.setattr(checks.finders, "find", lambda path: None)
+    [error] = checks.public_stylesheet_built(None)
+    assert error.id == "core.E001" and "npm run build:css" in error.hint
+
+
+@pytest.mark.django_db
+class TestCompression:
+    def test_pages_and_json_are_gzipped_for_clients_that_accept_it(self, client, world):
+        page = client.get(f"/s/{world.point.qr_token}/", **GZIP)
+        assert page["Content-Encoding"] == "gzip" and "Accept-Encoding" in page["Vary"]
+        assert "<form" in gzip.decompress(page.content).decode()
+        api = client.get("/api/v1/points/", **GZIP)
+        assert api.status_code == 200 and api["Content-Encoding"] == "gzip"
+        assert gzip.decompress(api.content).startswith(b"{")
+
+    def test_nothing_is_compressed_for_a_client_that_did_not_ask(self, client, world):
+        page = client.get(f"/s/{world.point.qr_token}/")
+        assert not page.has_header("Content-Encoding") and b"<form" in page.content
+
+    def test_images_are_sent_as_they_are(self, client, world):
+        png = client.get(f"/p/{world.point.code}/qr.png", **GZIP)
+        assert png.status_code == 200 and png["Content-Type"] == "image/png"
+        assert not png.has_header("Content-Encoding")
+        body = b"".join(png.streaming_content) if png.streaming else png.content
+        assert body.startswith(b"\x89PNG")
