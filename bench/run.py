@@ -442,6 +442,14 @@ def measure_chain():
     say("chain page, cached (ms per hit)", f"{per_hit:.1f}")
 
 
+def measure_weight():
+    """The QR form and the tracking page in Chromium on a throttled phone (bench/page_weight.py)."""
+    import page_weight
+
+    with page_weight.served() as base:
+        page_weight.measure(base, page_weight.pages_of_database())
+
+
 MEASUREMENTS = {
     "pages": measure_pages,
     "chain": measure_chain,
@@ -449,6 +457,7 @@ MEASUREMENTS = {
     "export": measure_export,
     "submissions": measure_submissions,
     "escalation": measure_escalation,
+    "weight": measure_weight,
 }
 
 
