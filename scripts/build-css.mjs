@@ -1,5 +1,6 @@
 // Builds static/build/site.css, the one stylesheet of every page on templates/base.html (the QR
-// form, the tracking page, the point and chain pages, ledgers and statistics): Bootstrap's
+// form, the tracking page, the point and chain pages, ledgers and statistics), which each page
+// carries inline ({% inline_stylesheet %}, liaison/core/templatetags/assets.py): Bootstrap's
 // stylesheet from npm, then the portal's own rules (static/css/site.css, chain.css), keeping only
 // the rules whose selectors can match what those pages render. The work desk (Django's admin,
 // templates/admin/) and the printed sheets have stylesheets of their own and are not read.

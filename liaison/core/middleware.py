@@ -4,11 +4,14 @@ import re
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpResponseBadRequest, JsonResponse
-from django.middleware.gzip import GZipMiddleware
+from django.middleware.gzip import GZipMiddleware, re_accepts_gzip
 from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import render
 from django.utils import translation
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+
+from .compress import gzip_around_constant
 
 
 class ChineseFirstLocaleMiddleware(LocaleMiddleware):
@@ -38,9 +41,24 @@ class CompressTextMiddleware(GZipMiddleware):
 
     def process_response(self, request, response):
         kind = response.get("Content-Type", "").partition(";")[0].strip().lower()
-        if kind.startswith("text/") or kind.endswith(("json", "xml", "javascript", "openapi")):
-            return super().process_response(request, response)
-        return response
+        if not (kind.startswith("text/") or kind.endswith(("json", "xml", "javascript", "openapi"))):
+            return response
+        if (
+            not response.streaming
+            and not response.has_header("Content-Encoding")
+            and re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", ""))
+        ):
+            # A page with the inline stylesheet: only the page around it is compressed now.
+            compressed = gzip_around_constant(response.content, self.max_random_bytes)
+            if compressed is not None:
+                patch_vary_headers(response, ("Accept-Encoding",))
+                response.content = compressed
+                response.headers["Content-Length"] = str(len(compressed))
+                if response.get("ETag", "").startswith('"'):
+                    response.headers["ETag"] = "W/" + response["ETag"]
+                response.headers["Content-Encoding"] = "gzip"
+                return response
+        return super().process_response(request, response)
 
 
 _MALFORMED = re.compile("[\x00\ud800-\udfff]")
