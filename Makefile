@@ -20,7 +20,8 @@ node_modules/.installed: package.json package-lock.json
 
 # The one stylesheet of the public pages: Bootstrap from npm cut down to what the templates use
 # (scripts/build-css.mjs, PurgeCSS). Not in git; rebuilt whenever a template or a source changes.
-CSS_INPUTS := scripts/build-css.mjs $(wildcard static/css/*.css) $(shell find templates static/js -name '*.html' -o -name '*.js')
+CSS_INPUTS := scripts/build-css.mjs $(wildcard static/css/*.css) \
+	$(shell find templates static/js -name '*.html' -o -name '*.js')
 static/build/site.css: $(VENV)/.installed node_modules/.installed $(CSS_INPUTS)
 	PYTHON=$(PY) npm run --silent build:css
 

@@ -33,10 +33,12 @@ class CompressTextMiddleware(GZipMiddleware):
     """Gzip the pages, JSON and CSV the views answer, when the client accepts it; leave what is
     compressed already (images, PDFs, xlsx) as it is.
 
-    The QR form is opened on phones with a weak signal: its page travels in a third of its size.
-    Static files never come here: WhiteNoise, above, answers them with the gzip or brotli copies
-    made by collectstatic. Django's GZipMiddleware pads each answer with random bytes against
-    BREACH (the tracking page carries its secret link).
+    The QR form is opened on phones with a weak signal: its page, with its stylesheet inside,
+    travels in a quarter of its size. A page carrying that stylesheet is compressed around its
+    copy compressed once (liaison/core/compress.py); others as Django's GZipMiddleware does,
+    with its random padding against BREACH (the tracking page carries its secret link) in both
+    cases. Static files never come here: WhiteNoise, above, answers them with the copies that
+    collectstatic compressed.
     """
 
     def process_response(self, request, response):

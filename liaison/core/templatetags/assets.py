@@ -3,9 +3,9 @@
 On a phone with a weak signal every request costs a round trip (half a second on slow 4G) while
 the whole stylesheet, 7 KB compressed, costs tens of milliseconds more in the page: the QR form
 paints about 0.5 s sooner without a stylesheet request. The file is built by ``npm run build:css``
-and read and compressed once per process (again when it is rebuilt). Without the build, the page links it as
-before, so a checkout that skipped ``make setup`` still renders (unstyled until it is built; the
-system check ``core.E001`` stops a production deploy without it).
+and read and compressed once per process (again when it is rebuilt). Without the build, the page
+links it as before, so a checkout that skipped ``make setup`` still renders (unstyled until it is
+built; the system check ``core.E001`` stops a production deploy without it).
 """
 
 import os
