@@ -231,3 +231,15 @@ class TestStylesheetCompressedOnce:
         assert css.replace('@charset "UTF-8";', "") in html and html.rstrip().endswith("</html>")
         # The stylesheet's blocks, compressed once, are in the answer as they are.
         assert any(deflated in response.content for deflated in compress._constants.values())
+
+
+@pytest.mark.django_db
+def test_a_streamed_csv_ledger_is_gzipped_and_an_xlsx_is_left_as_it_is(client, world):
+    client.force_login(world.office)
+    period = f"point={world.point.pk}&start=2026-01-01&end=2026-12-31"
+    csv_answer = client.get(f"/ledgers/requests/export.csv?{period}", **GZIP)
+    assert csv_answer.status_code == 200 and csv_answer["Content-Encoding"] == "gzip"
+    assert gzip.decompress(b"".join(csv_answer.streaming_content)).decode("utf-8-sig").startswith("序号")
+    xlsx = client.get(f"/ledgers/requests/export.xlsx?{period}", **GZIP)
+    assert xlsx.status_code == 200 and not xlsx.has_header("Content-Encoding")
+    assert b"".join(xlsx.streaming_content).startswith(b"PK")  # a zip, as Excel expects
