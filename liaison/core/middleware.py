@@ -46,7 +46,8 @@ class CompressTextMiddleware(GZipMiddleware):
         if not (kind.startswith("text/") or kind.endswith(("json", "xml", "javascript", "openapi"))):
             return response
         if (
-            not response.streaming
+            kind == "text/html"
+            and not response.streaming
             and not response.has_header("Content-Encoding")
             and re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", ""))
         ):
