@@ -18,7 +18,14 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup: $(VENV)/.installed node_modules/.installed compile-messages
+# The one stylesheet of the public pages: Bootstrap from npm cut down to what the templates use
+# (scripts/build-css.mjs, PurgeCSS). Not in git; rebuilt whenever a template or a source changes.
+CSS_INPUTS := scripts/build-css.mjs $(wildcard static/css/*.css) \
+	$(shell find templates static/js -name '*.html' -o -name '*.js')
+static/build/site.css: $(VENV)/.installed node_modules/.installed $(CSS_INPUTS)
+	PYTHON=$(PY) npm run --silent build:css
+
+setup: $(VENV)/.installed node_modules/.installed static/build/site.css compile-messages
 
 # Embedded demo: SQLite + a broker on disk; web, Celery worker and beat together (Ctrl-C stops all).
 # Every link it prints or sends (QR codes, posters, SMS in var/sms.log) follows HOST and PORT;

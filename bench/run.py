@@ -526,6 +526,14 @@ def measure_duplicates():
     )
 
 
+def measure_weight():
+    """The QR form and the tracking page in Chromium on a throttled phone (bench/page_weight.py)."""
+    import page_weight
+
+    with page_weight.served() as base:
+        page_weight.measure(base, page_weight.pages_of_database())
+
+
 MEASUREMENTS = {
     "pages": measure_pages,
     "search": measure_search,
@@ -534,6 +542,7 @@ MEASUREMENTS = {
     "export": measure_export,
     "submissions": measure_submissions,
     "escalation": measure_escalation,
+    "weight": measure_weight,
 }
 
 

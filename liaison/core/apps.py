@@ -9,6 +9,6 @@ class CoreConfig(AppConfig):
     verbose_name = _("Portal settings")
 
     def ready(self):
-        from . import roles
+        from . import checks, roles  # noqa: F401  (checks registers itself)
 
         post_migrate.connect(roles.sync_groups_after_migrate, sender=self)

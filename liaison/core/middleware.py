@@ -3,12 +3,15 @@ import json
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpResponseBadRequest
+from django.middleware.gzip import GZipMiddleware, re_accepts_gzip
 from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import render
 from django.utils import translation
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 
 from .api import problem_response
+from .compress import gzip_around_constant
 from .text import malformed, malformed_in
 
 
@@ -25,6 +28,41 @@ class ChineseFirstLocaleMiddleware(LocaleMiddleware):
         language = chosen if chosen in supported else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+class CompressTextMiddleware(GZipMiddleware):
+    """Gzip the pages, JSON and CSV the views answer, when the client accepts it; leave what is
+    compressed already (images, PDFs, xlsx) as it is.
+
+    The QR form is opened on phones with a weak signal: its page, with its stylesheet inside,
+    travels in a quarter of its size. A page carrying that stylesheet is compressed around its
+    copy compressed once (liaison/core/compress.py); others as Django's GZipMiddleware does,
+    with its random padding against BREACH (the tracking page carries its secret link) in both
+    cases. Static files never come here: WhiteNoise, above, answers them with the copies that
+    collectstatic compressed.
+    """
+
+    def process_response(self, request, response):
+        kind = response.get("Content-Type", "").partition(";")[0].strip().lower()
+        if not (kind.startswith("text/") or kind.endswith(("json", "xml", "javascript", "openapi"))):
+            return response
+        if (
+            kind == "text/html"
+            and not response.streaming
+            and not response.has_header("Content-Encoding")
+            and re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", ""))
+        ):
+            # A page with the inline stylesheet: only the page around it is compressed now.
+            compressed = gzip_around_constant(response.content, self.max_random_bytes)
+            if compressed is not None:
+                patch_vary_headers(response, ("Accept-Encoding",))
+                response.content = compressed
+                response.headers["Content-Length"] = str(len(compressed))
+                if response.get("ETag", "").startswith('"'):
+                    response.headers["ETag"] = "W/" + response["ETag"]
+                response.headers["Content-Encoding"] = "gzip"
+                return response
+        return super().process_response(request, response)
 
 
 class RefuseMalformedInputMiddleware:
