@@ -4,9 +4,12 @@ Every change of a request goes through ``services``; the admin only offers the t
 ``workflow.allowed_actions`` says apply to this user and this request.
 """
 
+import datetime as dt
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -24,7 +27,8 @@ from . import desk, services
 from .access import access_petition
 from .actions import STEPS, allowed_steps
 from .forms import RequestFieldsMixin, linked_enterprises
-from .models import Attachment, Channel, Department, ExternalPlatform, Petition, PetitionEvent
+from .models import Attachment, Channel, DeadlineRule, Department, ExternalPlatform, Petition, PetitionEvent, Urgency
+from .querysets import urgency_rank
 from .uploads import attachment_response
 
 
@@ -60,11 +64,10 @@ class OverdueFilter(admin.SimpleListFilter):
         return [("overdue", _("overdue")), ("today", _("due today"))]
 
     def queryset(self, request, queryset):
-        today = timezone.localdate()
         if self.value() == "overdue":
-            return queryset.overdue(today)
+            return queryset.overdue()
         if self.value() == "today":
-            return queryset.open().filter(due_date=today)
+            return queryset.due_today()
         return queryset
 
 
@@ -80,7 +83,7 @@ class WaitingFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() in desk.LABELS:
-            return queryset.filter(desk.condition(self.value(), timezone.localdate()))
+            return queryset.filter(desk.condition(self.value(), timezone.now()))
         return queryset
 
 
@@ -167,6 +170,7 @@ class StaffPetitionAddForm(RequestFieldsMixin, forms.ModelForm):
 class PetitionAdmin(ScopedAdmin):
     list_display = [
         "number",
+        "urgency_badge",
         "title",
         "point",
         "category",
@@ -181,6 +185,7 @@ class PetitionAdmin(ScopedAdmin):
         WaitingFilter,
         "status",
         OverdueFilter,
+        "urgency",
         UnassignedFilter,
         "escalation_level",
         "category",
@@ -207,6 +212,7 @@ class PetitionAdmin(ScopedAdmin):
         "title",
         "content",
         "status",
+        "urgency",
         "deputy",
         "department",
         "reception_day",
@@ -214,8 +220,8 @@ class PetitionAdmin(ScopedAdmin):
         "submitted_at",
         "accepted_at",
         "dispatched_at",
-        "reply_due",
-        "due_date",
+        "reply_due_at",
+        "due_at",
         "resolved_at",
         "closed_at",
         "resolution",
@@ -223,6 +229,10 @@ class PetitionAdmin(ScopedAdmin):
         "reopen_count",
         "escalation_level",
     ]
+
+    def get_ordering(self, request):
+        # Most urgent first, then the nearest deadline; finished requests (no deadline) last.
+        return [urgency_rank().asc(), F("due_at").asc(nulls_last=True), "-submitted_at"]
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
@@ -266,13 +276,22 @@ class PetitionAdmin(ScopedAdmin):
     def age(self, obj):
         return (timezone.now() - obj.submitted_at).days
 
-    @admin.display(description=_("due"), ordering="due_date")
+    @admin.display(description=_("urgency"), ordering=urgency_rank())
+    def urgency_badge(self, obj):
+        if obj.urgency == Urgency.NORMAL:
+            return obj.get_urgency_display()
+        return format_html('<strong class="urgency urgency-{}">{}</strong>', obj.urgency, obj.get_urgency_display())
+
+    @admin.display(description=_("due"), ordering=F("due_at").asc(nulls_last=True))
     def due(self, obj):
-        if not obj.due_date:
+        if not obj.due_at:
             return "—"
-        if obj.is_open and obj.due_date < timezone.localdate():
-            return format_html('<strong class="overdue">{} {}</strong>', obj.due_date, gettext("overdue"))
-        return obj.due_date
+        local = timezone.localtime(obj.due_at)
+        # A day's deadline shows as the day; an hour's to the minute.
+        shown = f"{local:%Y-%m-%d}" if local.time() == dt.time.max else f"{local:%Y-%m-%d %H:%M}"
+        if obj.is_open and obj.due_at < timezone.now():
+            return format_html('<strong class="overdue">{} {}</strong>', shown, gettext("overdue"))
+        return shown
 
     @admin.display(description=_("escalation"), ordering="escalation_level")
     def level(self, obj):
@@ -311,7 +330,10 @@ class PetitionAdmin(ScopedAdmin):
         step = STEPS.get(action)
         if step is None:
             raise PermissionDenied
-        form = step.bind(petition, request.POST or None, request.FILES or None)
+        # A POST is always bound, even empty: a step whose fields are all optional (accepting
+        # at the urgency it has) is then taken by its one-click button.
+        posted = request.method == "POST"
+        form = step.bind(petition, request.POST if posted else None, request.FILES if posted else None)
         if request.method == "POST" and (form is None or form.is_valid()):
             try:
                 step.perform(petition, request.user, form.cleaned_data if form else {})
@@ -359,6 +381,20 @@ class PetitionAdmin(ScopedAdmin):
                 % {"numbers": "、".join(refused)},
                 messages.WARNING,
             )
+
+
+@admin.register(DeadlineRule)
+class DeadlineRuleAdmin(admin.ModelAdmin):
+    """办理时限: shared reference data. Office staff change it (the roles table gives only them
+    the rights); everyone who triages may read it."""
+
+    list_display = ["category_label", "urgency", "stage", "amount", "unit"]
+    list_display_links = ["category_label"]
+    list_filter = ["urgency", "stage", "unit", "category"]
+
+    @admin.display(description=_("category"), ordering="category")
+    def category_label(self, obj):
+        return obj.get_category_display() if obj.category else gettext("any category")
 
 
 @admin.register(ExternalPlatform)

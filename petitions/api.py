@@ -274,7 +274,7 @@ class PetitionFilter(django_filters.FilterSet):
 
     class Meta:
         model = Petition
-        fields = ["status", "category", "channel", "department", "point", "escalation_level"]
+        fields = ["status", "category", "channel", "department", "point", "escalation_level", "urgency"]
 
     def filter_overdue(self, queryset, name, value):
         overdue = Q(pk__in=queryset.overdue().values("pk"))
@@ -310,9 +310,12 @@ class PetitionOut(serializers.ModelSerializer):
             "category",
             "title",
             "status",
+            "urgency",
             "department",
             "submitted_at",
+            "due_at",
             "due_date",
+            "reply_due_at",
             "reply_due",
             "resolved_at",
             "closed_at",
@@ -326,7 +329,7 @@ class PetitionOut(serializers.ModelSerializer):
         return obj.contact_phone if user.has_perm("petitions.view_contact_phone") else obj.masked_phone
 
     def get_overdue(self, obj) -> bool:
-        return bool(obj.is_open and obj.due_date and obj.due_date < timezone.localdate())
+        return bool(obj.is_open and obj.due_at and obj.due_at < timezone.now())
 
 
 class PetitionDetailOut(PetitionOut):
@@ -367,7 +370,7 @@ class PetitionViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     filterset_class = PetitionFilter
     lookup_value_regex = r"\d+"
     search_fields = ["number", "title", "enterprise_name"]
-    ordering_fields = ["submitted_at", "due_date", "number"]
+    ordering_fields = ["submitted_at", "due_at", "due_date", "number"]
     ordering = ["-submitted_at"]
 
     queryset = Petition.objects.select_related("point", "department")

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from liaison.core.text import CleanTextMixin
 from points.models import Enterprise
 
-from .models import Category, Department, Petition, Satisfaction
+from .models import Category, Department, Petition, Satisfaction, Urgency
 from .uploads import clean_uploads
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
@@ -222,3 +222,28 @@ class MergeForm(StepForm):
         if target is None:
             raise ValidationError(_("No request of this point has that tracking number."))
         return target
+
+
+class UrgencyForm(StepForm):
+    urgency = forms.ChoiceField(
+        label=_("Urgency"),
+        choices=Urgency.choices,
+        widget=forms.RadioSelect,
+        help_text=_("Urgent and critical requests have deadlines in hours; see the deadline rules."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["urgency"].initial = self.petition.urgency
+
+
+class AcceptForm(UrgencyForm):
+    """Accepting sets the urgency too; left out (one click, the API's empty body), it stays
+    as it is: normal unless set before."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["urgency"].required = False
+
+    def clean_urgency(self):
+        return self.cleaned_data.get("urgency") or None

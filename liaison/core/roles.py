@@ -30,6 +30,7 @@ _TRIAGE = [
     *_crud("petitions.attachment", *_VIEW),
     *_crud("petitions.petitionevent", *_VIEW),
     *_crud("petitions.department", *_VIEW),
+    *_crud("petitions.deadlinerule", *_VIEW),
 ]
 _POINT_READ = [
     *_crud("points.industrychain", *_VIEW),
@@ -65,6 +66,7 @@ ROLES: dict[str, list[str]] = {
         *_crud("deputies.enterpriselink", *_ALL),
         *_DEPUTY_WORK,
         *_crud("core.holiday", *_ALL),
+        *_crud("petitions.deadlinerule", *_ALL),
         *_crud("deputies.receptionday", *_EDIT),
         *_crud("scoring.scoringrule", "change"),
         *_crud("core.notification", *_VIEW),
