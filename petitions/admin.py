@@ -215,6 +215,7 @@ class PetitionAdmin(ScopedAdmin):
         "urgency",
         "deputy",
         "department",
+        "dispatch_instructions",
         "reception_day",
         "merged_into",
         "submitted_at",

@@ -337,7 +337,14 @@ class PetitionDetailOut(PetitionOut):
     allowed_actions = serializers.SerializerMethodField()
 
     class Meta(PetitionOut.Meta):
-        fields = [*PetitionOut.Meta.fields, "content", "resolution", "events", "allowed_actions"]
+        fields = [
+            *PetitionOut.Meta.fields,
+            "content",
+            "dispatch_instructions",
+            "resolution",
+            "events",
+            "allowed_actions",
+        ]
 
     def get_allowed_actions(self, obj) -> list[str]:
         return allowed_actions(obj, self.context["request"].user)

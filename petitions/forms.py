@@ -204,7 +204,14 @@ class DispatchForm(StepForm):
         label=_("Reply due"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text=_("Leave empty for the standard limit in working days."),
+        help_text=_("Leave empty for the limit of the request's category and urgency."),
+    )
+    instructions = forms.CharField(
+        label=_("Dispatch instructions"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Optional. What the department should do or watch for; the enterprise does not see it."),
     )
 
     def __init__(self, *args, **kwargs):

@@ -324,6 +324,13 @@ class Petition(models.Model):
         db_default=Urgency.NORMAL,  # rows inserted in bulk by SQL (the bench) are normal
         editable=False,
     )
+    dispatch_instructions = models.TextField(
+        _("dispatch instructions"),
+        max_length=2000,
+        blank=True,
+        editable=False,
+        help_text=_("交办意见: what the point asks of the department; never shown to the enterprise."),
+    )
     due_at = models.DateTimeField(_("due at"), null=True, blank=True, editable=False)
     due_date = models.DateField(_("due date"), null=True, blank=True, editable=False)
     reply_due_at = models.DateTimeField(_("reply due at"), null=True, blank=True, editable=False)

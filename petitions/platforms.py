@@ -58,6 +58,7 @@ def dispatch_data(event: PetitionEvent) -> dict:
         "contact_phone": petition.contact_phone,
         "dispatched_at": timezone.localtime(petition.dispatched_at).isoformat() if petition.dispatched_at else None,
         "reply_due": petition.reply_due.isoformat() if petition.reply_due else None,
+        "instructions": petition.dispatch_instructions,
     }
 
 

@@ -369,10 +369,13 @@ def petition_resolve_on_site(*, petition, actor, result, public_summary="", now=
 
 
 @step("dispatch", _("Dispatch to a department"), [Status.ACCEPTED], Status.DISPATCHED, TRIAGE, form=DispatchForm)
-def petition_dispatch(*, petition, actor, department: Department, due: dt.date | None = None, now=None) -> Petition:
+def petition_dispatch(
+    *, petition, actor, department: Department, due: dt.date | None = None, instructions: str = "", now=None
+) -> Petition:
     """accepted → dispatched to ``department``; it must sign within the sign limit and reply
     by the end of ``due`` (default: the reply limit of its category and urgency), and signing
-    is never due after the reply."""
+    is never due after the reply. ``instructions`` (交办意见, optional) are kept on the request
+    for the department and written to the internal timeline, never shown to the enterprise."""
     now = now or timezone.now()
     today = _today(now)
     if due is not None and due <= today:
@@ -384,18 +387,30 @@ def petition_dispatch(*, petition, actor, department: Department, due: dt.date |
         raise TransitionRefused(_("This department does not serve this point's area."))
     sign_due_at = min(_due(petition, Stage.SIGN, now)["due_at"], reply_due_at)
     reply = due_fields(reply_due_at, prefix="reply_due")
-    petition = _transition(
-        petition,
-        "dispatch",
-        actor,
-        now=now,
-        text=_("To %(department)s, reply due %(due)s")
-        % {"department": department.name, "due": _deadline_text(reply_due_at)},
-        department=department,
-        dispatched_at=now,
-        **reply,
-        **due_fields(sign_due_at),
-    )
+    instructions = (instructions or "").strip()
+    with transaction.atomic():
+        petition = _transition(
+            petition,
+            "dispatch",
+            actor,
+            now=now,
+            text=_("To %(department)s, reply due %(due)s")
+            % {"department": department.name, "due": _deadline_text(reply_due_at)},
+            department=department,
+            dispatched_at=now,
+            dispatch_instructions=instructions,
+            **reply,
+            **due_fields(sign_due_at),
+        )
+        if instructions:
+            _record(
+                petition,
+                now=now,
+                action=PetitionEvent.Action.NOTE,
+                text=_("Dispatch instructions: %(text)s") % {"text": instructions},
+                public=False,
+                **_actor_fields(actor),
+            )
     if department.platform_id and department.platform.subscribed:
         event_id = petition.events.filter(action=PetitionEvent.Action.DISPATCH).latest("created_at", "id").pk
         transaction.on_commit(lambda: platforms.record_dispatch(event_id), robust=True)  # else the scan records it
@@ -430,6 +445,7 @@ def petition_return(*, petition, actor, reason, now=None) -> Petition:
         public=False,  # the department's reason is for the point, not the enterprise
         department=None,
         dispatched_at=None,
+        dispatch_instructions="",
         **due_fields(None, prefix="reply_due"),
         **_handling_due(petition, now),
     )
@@ -482,6 +498,7 @@ def petition_rate(*, petition, actor, satisfaction, comment="", now=None) -> Pet
             satisfaction="",
             reopen_count=F("reopen_count") + 1,
             department=None,
+            dispatch_instructions="",
             **due_fields(None, prefix="reply_due"),
             resolved_at=None,
             resolution="",  # superseded: the current result is the next one; the timeline keeps this
