@@ -44,6 +44,7 @@ from liaison.core.notifications import absolute_url
 from liaison.core.webhooks import verify, verify_standard
 from points.models import LiaisonPoint
 
+from . import routing
 from .access import access_petition, access_petition_by_token
 from .actions import STEPS, TransitionRefused
 from .callbacks import CallbackRejected, apply_callback
@@ -369,6 +370,18 @@ class DepartmentOut(serializers.ModelSerializer):
         fields = ["id", "name", "organisation", "phone", "active"]
 
 
+class DispatchDepartmentOut(DepartmentOut):
+    suggested_for = serializers.SerializerMethodField(
+        help_text="Similar requests this department answered, if it is among the suggested ones; else 0."
+    )
+
+    class Meta(DepartmentOut.Meta):
+        fields = [*DepartmentOut.Meta.fields, "suggested_for"]
+
+    def get_suggested_for(self, obj) -> int:
+        return self.context["suggested"].get(obj.pk, 0)
+
+
 class PetitionViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """Requests visible to the signed-in user, exactly as in the work desk; their timelines,
     attachments and the departments each may be dispatched to."""
@@ -406,15 +419,17 @@ class PetitionViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         return Response(AttachmentOut(rows, many=True).data)
 
     @extend_schema(
-        responses={200: DepartmentOut(many=True)},
+        responses={200: DispatchDepartmentOut(many=True)},
         filters=False,
-        description="The departments this request may be dispatched to (the input of `dispatch`).",
+        description="The departments this request may be dispatched to (the input of `dispatch`), suggested "
+        "ones first: those that answered the most requests of its category at its organisation's points.",
     )
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def departments(self, request, pk):
         petition = self._petition(pk)
-        rows = Department.objects.serving(petition.point).select_related("organisation")
-        return Response(DepartmentOut(rows, many=True).data)
+        rows, suggested = routing.rank(Department.objects.serving(petition.point), petition)
+        out = DispatchDepartmentOut(rows.select_related("organisation"), many=True, context={"suggested": suggested})
+        return Response(out.data)
 
 
 class AttachmentFileView(APIView):

@@ -4,11 +4,13 @@ import uuid
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from liaison.core.text import CleanTextMixin
 from points.models import Enterprise
 
+from . import routing
 from .models import Category, Department, Petition, Satisfaction, Urgency
 from .uploads import clean_uploads
 
@@ -198,8 +200,35 @@ class NoteForm(StepForm):
     text = forms.CharField(label=_("Note"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class SuggestedDepartmentField(forms.ModelChoiceField):
+    """Departments in the order of ``routing.suggestions``, the first few marked as suggested."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.suggested: dict[int, int] = {}  # department id → similar requests it answered
+
+    def suggest(self, departments, petition) -> None:
+        self.queryset, self.suggested = routing.rank(departments, petition)
+
+    def label_from_instance(self, obj):
+        handled = self.suggested.get(obj.pk)
+        if handled is None:
+            return obj.name
+        return gettext("Suggested: %(department)s (answered %(count)d similar requests)") % {
+            "department": obj.name,
+            "count": handled,
+        }
+
+
 class DispatchForm(StepForm):
-    department = forms.ModelChoiceField(label=_("Department"), queryset=Department.objects.none())
+    department = SuggestedDepartmentField(
+        label=_("Department"),
+        queryset=Department.objects.none(),
+        help_text=_(
+            "Suggested first: the departments that answered the most requests of this category at this "
+            "organisation's points, recent ones counting more."
+        ),
+    )
     due = forms.DateField(
         label=_("Reply due"),
         required=False,
@@ -216,8 +245,8 @@ class DispatchForm(StepForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Only the departments that serve this point's organisation.
-        self.fields["department"].queryset = Department.objects.serving(self.petition.point)
+        # Only the departments that serve this point's organisation, suggested ones first.
+        self.fields["department"].suggest(Department.objects.serving(self.petition.point), self.petition)
 
 
 class MergeForm(StepForm):
