@@ -442,8 +442,42 @@ def measure_chain():
     say("chain page, cached (ms per hit)", f"{per_hit:.1f}")
 
 
+def measure_triage():
+    """The dispatch form's routing suggestion and the desk list in urgency order."""
+    import django
+
+    django.setup()
+    from django.contrib.auth.models import Group, User
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from liaison.core import roles
+    from petitions import routing
+    from petitions.models import Petition, Status
+
+    roles.sync_groups()
+    settle()
+    petition = Petition.objects.filter(status=Status.ACCEPTED, point_id=1).first()
+    with CaptureQueriesContext(connection) as captured:
+        ranked = routing.suggestions(petition)
+    say(
+        f"routing suggestion, one request ({sum(s.handled for s in ranked):,} similar answered) (ms / queries)",
+        f"{timed(lambda: routing.suggestions(petition)):.1f} / {len(captured)}",
+        "target < 50 ms, 1",
+    )
+    office = User.objects.get(username="u5062")
+    office.groups.add(Group.objects.get(name=roles.OFFICE_STAFF))
+    client = Client()
+    client.force_login(office)
+    url = f"/admin/petitions/petition/{petition.pk}/do/dispatch/"
+    assert client.get(url).status_code == 200
+    say("dispatch form with suggestions, office staff (ms)", f"{timed(lambda: client.get(url)):.0f}", "target < 150 ms")
+
+
 MEASUREMENTS = {
     "pages": measure_pages,
+    "triage": measure_triage,
     "chain": measure_chain,
     "statistics": measure_statistics,
     "export": measure_export,

@@ -10,10 +10,11 @@ import django_filters
 from django.core.validators import slug_re
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import (
@@ -104,10 +105,25 @@ class PublicEventOut(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+class ReplyLetterOut(serializers.ModelSerializer):
+    """A reply letter (答复函) addressed to the enterprise, downloadable with the secret link."""
+
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = ["original_name", "kind", "size", "uploaded_at", "url"]
+
+    def get_url(self, obj) -> str:
+        petition = obj.petition
+        return absolute_url(reverse("petitions:letter", args=[petition.number, petition.access_token, obj.pk]))
+
+
 class PublicPetitionOut(serializers.ModelSerializer):
     status_label = serializers.CharField(source="get_status_display")
     point = serializers.CharField(source="point.name")
     events = serializers.SerializerMethodField()
+    reply_letters = serializers.SerializerMethodField()
     tracking_url = serializers.SerializerMethodField()
     access_token = serializers.CharField()
     satisfaction = serializers.ChoiceField(choices=SATISFACTION_OUT, allow_blank=True)
@@ -127,7 +143,13 @@ class PublicPetitionOut(serializers.ModelSerializer):
             "resolution",
             "satisfaction",
             "events",
+            "reply_letters",
         ]
+
+    @extend_schema_field(ReplyLetterOut(many=True))
+    def get_reply_letters(self, obj):
+        letters = obj.attachments.filter(purpose=Attachment.Purpose.REPLY_LETTER).select_related("petition")
+        return ReplyLetterOut(letters, many=True).data
 
     def get_events(self, obj) -> list[dict]:
         return PublicEventOut(public_timeline(obj), many=True).data
@@ -356,7 +378,7 @@ class AttachmentOut(serializers.ModelSerializer):
 
     class Meta:
         model = Attachment
-        fields = ["id", "kind", "original_name", "size", "uploaded_at", "url"]
+        fields = ["id", "kind", "purpose", "original_name", "size", "uploaded_at", "url"]
 
     def get_url(self, obj) -> str:
         return f"/api/v1/requests/{obj.petition_id}/attachments/{obj.pk}/"

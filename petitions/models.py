@@ -329,7 +329,7 @@ class Petition(models.Model):
         max_length=2000,
         blank=True,
         editable=False,
-        help_text=_("交办意见: what the point asks of the department; never shown to the enterprise."),
+        help_text=_("What the point asks of the department; never shown to the enterprise."),
     )
     due_at = models.DateTimeField(_("due at"), null=True, blank=True, editable=False)
     due_date = models.DateField(_("due date"), null=True, blank=True, editable=False)
@@ -515,9 +515,24 @@ class Attachment(models.Model):
         IMAGE = "image", _("image")
         PDF = "pdf", _("PDF")
 
+    class Purpose(models.TextChoices):
+        """Who wrote it and for whom: the enterprise's own files, seen by the staff handling
+        them; 答复函, the answer staff address to the enterprise, seen by both."""
+
+        ENTERPRISE = "enterprise", _("from the enterprise")
+        REPLY_LETTER = "reply_letter", _("reply letter")
+
     petition = models.ForeignKey(Petition, models.CASCADE, related_name="attachments")
     file = models.FileField(_("file"), upload_to=attachment_path)
     kind = models.CharField(_("kind"), max_length=5, choices=Kind.choices)
+    purpose = models.CharField(
+        _("purpose"),
+        max_length=12,
+        choices=Purpose.choices,
+        default=Purpose.ENTERPRISE,
+        db_default=Purpose.ENTERPRISE,
+        editable=False,
+    )
     original_name = models.CharField(_("original name"), max_length=200)
     size = models.PositiveIntegerField(_("size"))
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)

@@ -79,10 +79,14 @@ def _next_number(point, now) -> str:
     return f"{point.code.upper()}-{year}-{last:05d}"
 
 
-def _store_attachments(petition, uploads: list[CleanUpload]) -> None:
+def _store_attachments(petition, uploads: list[CleanUpload], purpose=Attachment.Purpose.ENTERPRISE) -> None:
     for upload in uploads:
         attachment = Attachment(
-            petition=petition, kind=upload.kind, original_name=upload.original_name, size=len(upload.content)
+            petition=petition,
+            kind=upload.kind,
+            purpose=purpose,
+            original_name=upload.original_name,
+            size=len(upload.content),
         )
         attachment.file.save("upload", ContentFile(upload.content), save=False)
         attachment.save()
@@ -350,22 +354,26 @@ def _summary(public_summary: str) -> dict:
 
 
 @step("resolve_on_site", _("Resolve on site"), [Status.ACCEPTED], Status.RESOLVED, TRIAGE, form=ResolveForm)
-def petition_resolve_on_site(*, petition, actor, result, public_summary="", now=None) -> Petition:
+def petition_resolve_on_site(*, petition, actor, result, public_summary="", letters=(), now=None) -> Petition:
     """accepted → resolved: the deputy settled it without a department. ``public_summary``
-    is what public screens may show of it (nothing is shown without one)."""
+    is what public screens may show of it (nothing is shown without one); ``letters`` are the
+    reply letters (答复函) addressed to the enterprise."""
     now = now or timezone.now()
     result = _required(result, _("the result"))
-    return _transition(
-        petition,
-        "resolve_on_site",
-        actor,
-        now=now,
-        text=result,
-        resolution=result,
-        resolved_at=now,
-        **NO_DEADLINE,
-        **_summary(public_summary),
-    )
+    with transaction.atomic():
+        petition = _transition(
+            petition,
+            "resolve_on_site",
+            actor,
+            now=now,
+            text=result,
+            resolution=result,
+            resolved_at=now,
+            **NO_DEADLINE,
+            **_summary(public_summary),
+        )
+        _store_attachments(petition, list(letters), Attachment.Purpose.REPLY_LETTER)
+    return petition
 
 
 @step("dispatch", _("Dispatch to a department"), [Status.ACCEPTED], Status.DISPATCHED, TRIAGE, form=DispatchForm)
@@ -452,13 +460,17 @@ def petition_return(*, petition, actor, reason, now=None) -> Petition:
 
 
 @step("reply", _("Reply with the result"), [Status.IN_PROGRESS], Status.RESOLVED, HANDLE, form=ResultForm)
-def petition_reply(*, petition, actor, result, now=None) -> Petition:
-    """in progress → resolved, with the department's result."""
+def petition_reply(*, petition, actor, result, letters=(), now=None) -> Petition:
+    """in progress → resolved, with the department's result and its reply letters (答复函),
+    which the enterprise reads on its tracking page."""
     now = now or timezone.now()
     result = _required(result, _("the result"))
-    return _transition(
-        petition, "reply", actor, now=now, text=result, resolution=result, resolved_at=now, **NO_DEADLINE
-    )
+    with transaction.atomic():
+        petition = _transition(
+            petition, "reply", actor, now=now, text=result, resolution=result, resolved_at=now, **NO_DEADLINE
+        )
+        _store_attachments(petition, list(letters), Attachment.Purpose.REPLY_LETTER)
+    return petition
 
 
 @step("confirm", _("Confirm and close"), [Status.RESOLVED], Status.CLOSED, TRIAGE, form=ConfirmForm)

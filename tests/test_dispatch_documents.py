@@ -6,8 +6,9 @@ import pytest
 from liaison.core.models import Notification
 from liaison.core.notifications import render
 from petitions import services
-from petitions.models import PetitionEvent, Status
+from petitions.models import Attachment, PetitionEvent, Status
 from petitions.platforms import dispatch_data
+from petitions.uploads import clean_uploads
 
 from .factories import PetitionFactory
 
@@ -84,3 +85,109 @@ class TestInstructions:
         assert client.get(f"/api/v1/requests/{petition.pk}/").json()["dispatch_instructions"] == INSTRUCTIONS
         client.force_login(world.other_handler)
         assert client.get(f"/api/v1/requests/{petition.pk}/").status_code == 404
+
+
+def letter_pdf() -> bytes:
+    from .test_files import clean_pdf
+
+    return clean_pdf()
+
+
+def in_progress(world):
+    petition = accepted(world)
+    petition = services.petition_dispatch(petition=petition, actor=world.deputy, department=world.department)
+    return services.petition_sign(petition=petition, actor=world.handler)
+
+
+def upload(name, content, kind="application/pdf"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content, content_type=kind)
+
+
+@pytest.mark.django_db
+class TestReplyLetters:
+    def test_a_reply_carries_its_letter_to_the_enterprise(self, client, world):
+        petition = in_progress(world)
+        client.force_login(world.handler)
+        data = {"result": "已协调解决", "letters": [upload("答复函.pdf", letter_pdf())]}
+        assert client.post(DO.format(petition.pk, "reply"), data).status_code == 302
+        letter = petition.attachments.get()
+        assert letter.purpose == Attachment.Purpose.REPLY_LETTER and letter.kind == "pdf"
+        client.logout()
+        page = client.get(petition.get_tracking_url()).content.decode()
+        assert "答复函.pdf" in page
+        url = f"{petition.get_tracking_url()}letter/{letter.pk}/"
+        response = client.get(url)
+        assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+        assert response["X-Content-Type-Options"] == "nosniff"
+        api = client.get(f"/api/v1/public/requests/{petition.number}/{petition.access_token}/").json()
+        assert [r["original_name"] for r in api["reply_letters"]] == ["答复函.pdf"]
+        assert api["reply_letters"][0]["url"].endswith(url)
+
+    def test_the_enterprise_cannot_fetch_its_way_to_other_files(self, client, world):
+        petition = in_progress(world)
+        services.petition_reply(petition=petition, actor=world.handler, result="已办结")
+        own = PetitionFactory(point=world.point)
+        Attachment.objects.create(petition=petition, kind="pdf", original_name="企业材料.pdf", size=1, file="x.pdf")
+        enterprise_file = petition.attachments.get()
+        other = in_progress(world)
+        services.petition_reply(
+            petition=other, actor=world.handler, result="已办结", letters=clean_uploads([upload("b.pdf", letter_pdf())])
+        )
+        other_letter = other.attachments.get()
+        base = petition.get_tracking_url()
+        assert client.get(f"{base}letter/{enterprise_file.pk}/").status_code == 404  # not a letter
+        assert client.get(f"{base}letter/{other_letter.pk}/").status_code == 404  # another request's
+        wrong_token = f"/track/{other.number}/{own.access_token}/letter/{other_letter.pk}/"
+        assert client.get(wrong_token).status_code == 404
+
+    def test_resolving_on_site_takes_a_photo_of_the_letter(self, client, world):
+        from .test_files import jpeg
+
+        petition = accepted(world)
+        client.force_login(world.deputy)
+        data = {"result": "现场答复", "letters": [upload("函.jpg", jpeg((80, 60)), "image/jpeg")]}
+        assert client.post(DO.format(petition.pk, "resolve_on_site"), data).status_code == 302
+        letter = petition.attachments.get()
+        assert letter.purpose == Attachment.Purpose.REPLY_LETTER and letter.kind == "image"
+        body = client.get(CHANGE.format(petition.pk)).content.decode()
+        assert "答复函" in body and "函.jpg" in body
+
+    def test_a_refused_file_is_a_form_error_in_chinese_and_nothing_changes(self, client, world):
+        from .test_files import HTML_PDF, clean_pdf
+
+        petition = in_progress(world)
+        client.force_login(world.handler)
+        for bad, told in (
+            (upload("x.pdf", HTML_PDF), "“x.pdf”不是有效的 PDF 文件"),
+            (upload("js.pdf", clean_pdf(js=True)), "“js.pdf”"),
+            (upload("a.exe", b"MZ\x90\x00"), "“a.exe”不是可读取的图片或 PDF 文件"),
+        ):
+            response = client.post(DO.format(petition.pk, "reply"), {"result": "已办结", "letters": [bad]})
+            assert response.status_code == 400
+            assert told in response.content.decode()
+        petition.refresh_from_db()
+        assert petition.status == Status.IN_PROGRESS and not petition.attachments.exists()
+
+    def test_the_api_reply_takes_letters_as_multipart(self, client, world):
+        petition = in_progress(world)
+        client.force_login(world.handler)
+        response = client.post(
+            f"/api/v1/requests/{petition.pk}/reply/",
+            {"result": "已办结", "letters": [upload("函.pdf", letter_pdf())]},
+        )
+        assert response.status_code == 200, response.content
+        rows = client.get(f"/api/v1/requests/{petition.pk}/attachments/").json()
+        assert [(r["original_name"], r["purpose"]) for r in rows] == [("函.pdf", "reply_letter")]
+        client.force_login(world.other_handler)
+        assert client.get(f"/api/v1/requests/{petition.pk}/attachments/").status_code == 404
+
+    def test_a_handler_of_another_department_cannot_reply_with_a_letter(self, client, world):
+        petition = in_progress(world)
+        client.force_login(world.other_handler)
+        response = client.post(
+            DO.format(petition.pk, "reply"), {"result": "x", "letters": [upload("a.pdf", letter_pdf())]}
+        )
+        assert response.status_code == 404
+        assert not petition.attachments.exists()
