@@ -330,6 +330,9 @@ DispatchedData = inline_serializer(
         "contact_phone": serializers.CharField(),
         "dispatched_at": serializers.DateTimeField(),
         "reply_due": serializers.DateField(),
+        "instructions": serializers.CharField(
+            allow_blank=True, help_text="交办意见: what the point asks of the department; may be empty."
+        ),
     },
 )
 

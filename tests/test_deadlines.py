@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 
 from petitions import services
 from petitions.deadlines import deadline, limit
+from petitions.desk import waiting_for
 from petitions.escalation import escalation_scan
 from petitions.models import Category, DeadlineRule, Petition, Stage, Status, Urgency
 from petitions.workflow import ENTERPRISE_ACTOR
@@ -127,6 +128,13 @@ class TestOrderAndEscalation:
         assert set(Petition.objects.due_today(at(2026, 11, 2, 12))) == {urgent, normal}
         assert set(Petition.objects.overdue(at(2026, 11, 2, 14))) == {urgent}
         assert set(Petition.objects.due_today(at(2026, 11, 2, 14))) == {normal}
+
+    def test_the_desk_counts_an_urgent_request_overdue_within_the_day(self, world):
+        PetitionFactory(point=world.point, urgency=Urgency.URGENT, now=at(2026, 11, 2, 9))
+        counts = {row["key"]: row["count"] for row in waiting_for(world.deputy, at(2026, 11, 2, 12))}
+        assert counts["due_today"] == 1 and counts["overdue"] == 0
+        counts = {row["key"]: row["count"] for row in waiting_for(world.deputy, at(2026, 11, 2, 14))}
+        assert counts["due_today"] == 0 and counts["overdue"] == 1
 
 
 @pytest.mark.django_db
