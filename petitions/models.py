@@ -328,6 +328,8 @@ class Petition(models.Model):
         _("dispatch instructions"),
         max_length=2000,
         blank=True,
+        default="",
+        db_default="",  # rows inserted in bulk by SQL (the bench) have none
         editable=False,
         help_text=_("What the point asks of the department; never shown to the enterprise."),
     )

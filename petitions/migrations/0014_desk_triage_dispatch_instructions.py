@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='petition',
             name='dispatch_instructions',
-            field=models.TextField(blank=True, editable=False, help_text='What the point asks of the department; never shown to the enterprise.', max_length=2000, verbose_name='dispatch instructions'),
+            field=models.TextField(blank=True, db_default='', default='', editable=False, help_text='What the point asks of the department; never shown to the enterprise.', max_length=2000, verbose_name='dispatch instructions'),
         ),
     ]
