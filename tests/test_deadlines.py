@@ -174,6 +174,8 @@ class TestWhoMaySetThem:
         client.force_login(world.deputy)
         response = client.post(DO.format(petition.pk, "set_urgency"), {"urgency": "whenever"})
         assert response.status_code == 400 and "选择一个有效的选项" in response.content.decode()
+        page = client.get(DO.format(petition.pk, "accept")).content.decode()
+        assert all(label in page for label in ("一般", "紧急", "特急", "紧急程度"))
         response = client.post(DO.format(petition.pk, "accept"), {"urgency": "critical"})
         assert response.status_code == 302
         petition.refresh_from_db()
