@@ -27,7 +27,17 @@ from . import desk, services
 from .access import access_petition
 from .actions import STEPS, allowed_steps
 from .forms import RequestFieldsMixin, linked_enterprises
-from .models import Attachment, Channel, DeadlineRule, Department, ExternalPlatform, Petition, PetitionEvent, Urgency
+from .models import (
+    OPEN_STATUSES,
+    Attachment,
+    Channel,
+    DeadlineRule,
+    Department,
+    ExternalPlatform,
+    Petition,
+    PetitionEvent,
+    Urgency,
+)
 from .querysets import urgency_rank
 from .uploads import attachment_response
 
@@ -232,8 +242,14 @@ class PetitionAdmin(ScopedAdmin):
     ]
 
     def get_ordering(self, request):
-        # Most urgent first, then the nearest deadline; finished requests (no deadline) last.
-        return [urgency_rank().asc(), F("due_at").asc(nulls_last=True), "-submitted_at"]
+        """Work lists (what is waiting, overdue or due today, an open status) put the most
+        urgent first, then the nearest deadline. The whole archive stays newest first: sorting
+        a district's ~20,000 requests by urgency costs ~350 ms at the bench's million rows,
+        against ~10 ms walking the submission index (docs/performance.md)."""
+        params = request.GET
+        if params.get("waiting") or params.get("deadline") or params.get("status__exact") in OPEN_STATUSES:
+            return [urgency_rank().asc(), F("due_at").asc(nulls_last=True), "-submitted_at"]
+        return super().get_ordering(request)
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:

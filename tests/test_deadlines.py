@@ -106,10 +106,15 @@ class TestOrderAndEscalation:
         expected = [critical.pk, urgent.pk, early_normal.pk, late_normal.pk, closed.pk]
         assert list(Petition.objects.by_urgency().values_list("pk", flat=True)) == expected
         client.force_login(world.deputy)
-        body = client.get("/admin/petitions/petition/").content.decode()
-        positions = [body.index(f"/admin/petitions/petition/{pk}/change/") for pk in expected]
-        assert positions == sorted(positions)
+        for work_list in ("waiting=new", "status__exact=submitted", "deadline=overdue"):
+            body = client.get(f"/admin/petitions/petition/?{work_list}").content.decode()
+            positions = [body.index(f"/admin/petitions/petition/{pk}/change/") for pk in expected[:4]]
+            assert positions == sorted(positions), work_list
         assert "特急" in body and "紧急" in body
+        # The whole archive stays newest first (the index walks it; docs/performance.md).
+        body = client.get("/admin/petitions/petition/").content.decode()
+        positions = [body.index(f"/admin/petitions/petition/{pk}/change/") for pk in (closed.pk, late_normal.pk)]
+        assert positions == sorted(positions)
 
     def test_an_urgent_request_escalates_once_its_hours_pass(self, world):
         petition = PetitionFactory(point=world.point, urgency=Urgency.URGENT, now=at(2026, 11, 2, 9))
