@@ -2,6 +2,7 @@
 for a category before the rule for any, the desk's order and escalation by the hour."""
 
 import datetime as dt
+import importlib
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,6 +20,17 @@ from .factories import PetitionFactory
 TZ = ZoneInfo("Asia/Shanghai")
 RULES = "/admin/petitions/deadlinerule/"
 DO = "/admin/petitions/petition/{}/do/{}/"
+
+
+@pytest.fixture(autouse=True)
+def starting_rules(db):
+    """The rules the migration seeds: a test database flushed by a transactional test elsewhere
+    in the same process has lost them."""
+    seeded = importlib.import_module("petitions.migrations.0013_desk_triage_deadline_rules")
+    for urgency, stage, amount, unit in seeded.rules():
+        DeadlineRule.objects.get_or_create(
+            category="", urgency=urgency, stage=stage, defaults={"amount": amount, "unit": unit}
+        )
 
 
 def at(y, m, d, h=9, mi=0):
