@@ -191,3 +191,9 @@ class TestReplyLetters:
         )
         assert response.status_code == 404
         assert not petition.attachments.exists()
+
+    def test_the_reply_page_sends_files(self, client, world):
+        petition = in_progress(world)
+        client.force_login(world.handler)
+        body = client.get(DO.format(petition.pk, "reply")).content.decode()
+        assert 'enctype="multipart/form-data"' in body and 'name="letters"' in body
