@@ -75,6 +75,14 @@ SELECT g, 'B' || lpad(g::text, 9, '0'), md5(g::text || 'secret'), NULL, point,
     0, 0, NULL, sub, CASE WHEN r < 0.88 THEN '企业诉求已办结' ELSE '' END
 FROM gen;
 
+-- Deadlines by the day end at the day's last instant in the portal's zone (petitions.deadlines).
+UPDATE petitions_petition
+SET due_at = CASE WHEN due_date IS NOT NULL
+                  THEN ((due_date + 1)::timestamp AT TIME ZONE 'Asia/Shanghai') - interval '1 microsecond' END,
+    reply_due_at = CASE WHEN reply_due IS NOT NULL
+                  THEN ((reply_due + 1)::timestamp AT TIME ZONE 'Asia/Shanghai') - interval '1 microsecond' END
+WHERE due_date IS NOT NULL OR reply_due IS NOT NULL;
+
 INSERT INTO petitions_petitionevent (petition_id, action, from_status, to_status, actor_id, actor_label, text, public, created_at)
 SELECT g, 'submit', '', 'submitted', NULL, '企业', '扫码线上', true, sub FROM gen;
 INSERT INTO petitions_petitionevent (petition_id, action, from_status, to_status, actor_id, actor_label, text, public, created_at)

@@ -534,9 +534,53 @@ def measure_weight():
         page_weight.measure(base, page_weight.pages_of_database())
 
 
+def measure_triage():
+    """The dispatch form's routing suggestion and the desk list in urgency order."""
+    import django
+
+    django.setup()
+    from django.contrib.auth.models import Group, User
+    from django.db import connection
+    from django.db.models import Count
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from liaison.core import roles
+    from petitions import routing
+    from petitions.models import Petition, Status
+
+    roles.sync_groups()
+    settle()
+    # An accepted request in district 12, whose office staff u5062 is.
+    petition = Petition.objects.filter(status=Status.ACCEPTED, point__organisation__parent_id=12).order_by("id").first()
+    # The generated categories follow the point, so give it the category its organisation answered
+    # most: the suggestion then groups the most rows it can.
+    answered = Petition.objects.filter(
+        point__organisation=petition.point.organisation_id, status=Status.CLOSED, department__isnull=False
+    )
+    busiest = answered.values("category").annotate(n=Count("id")).order_by("-n").first()["category"]
+    Petition.objects.filter(pk=petition.pk).update(category=busiest)
+    petition.refresh_from_db()
+    with CaptureQueriesContext(connection) as captured:
+        ranked = routing.suggestions(petition)
+    say(
+        f"routing suggestion, one request ({sum(s.handled for s in ranked):,} similar answered) (ms / queries)",
+        f"{timed(lambda: routing.suggestions(petition)):.1f} / {len(captured)}",
+        "target < 50 ms, 1",
+    )
+    office = User.objects.get(username="u5062")
+    office.groups.add(Group.objects.get(name=roles.OFFICE_STAFF))
+    client = Client()
+    client.force_login(office)
+    url = f"/admin/petitions/petition/{petition.pk}/do/dispatch/"
+    assert client.get(url).status_code == 200
+    say("dispatch form with suggestions, office staff (ms)", f"{timed(lambda: client.get(url)):.0f}", "target < 150 ms")
+
+
 MEASUREMENTS = {
     "pages": measure_pages,
     "search": measure_search,
+    "triage": measure_triage,
     "chain": measure_chain,
     "statistics": measure_statistics,
     "export": measure_export,

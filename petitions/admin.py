@@ -4,10 +4,13 @@ Every change of a request goes through ``services``; the admin only offers the t
 ``workflow.allowed_actions`` says apply to this user and this request.
 """
 
+import datetime as dt
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import SEARCH_VAR
 from django.core.exceptions import PermissionDenied
+from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -27,7 +30,18 @@ from .access import access_petition
 from .actions import STEPS, allowed_steps
 from .escalation import LEVEL_LABELS
 from .forms import RequestFieldsMixin, linked_enterprises
-from .models import Attachment, Channel, Department, ExternalPlatform, Petition, PetitionEvent
+from .models import (
+    OPEN_STATUSES,
+    Attachment,
+    Channel,
+    DeadlineRule,
+    Department,
+    ExternalPlatform,
+    Petition,
+    PetitionEvent,
+    Urgency,
+)
+from .querysets import urgency_rank
 from .uploads import attachment_response
 
 
@@ -63,11 +77,10 @@ class OverdueFilter(admin.SimpleListFilter):
         return [("overdue", _("overdue")), ("today", _("due today"))]
 
     def queryset(self, request, queryset):
-        today = timezone.localdate()
         if self.value() == "overdue":
-            return queryset.overdue(today)
+            return queryset.overdue()
         if self.value() == "today":
-            return queryset.open().filter(due_date=today)
+            return queryset.due_today()
         return queryset
 
 
@@ -83,7 +96,7 @@ class WaitingFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() in desk.LABELS:
-            return queryset.filter(desk.condition(self.value(), timezone.localdate()))
+            return queryset.filter(desk.condition(self.value(), timezone.now()))
         return queryset
 
 
@@ -191,6 +204,7 @@ class StaffPetitionAddForm(RequestFieldsMixin, forms.ModelForm):
 class PetitionAdmin(ScopedAdmin):
     list_display = [
         "number",
+        "urgency_badge",
         "title",
         "point",
         "category",
@@ -205,6 +219,7 @@ class PetitionAdmin(ScopedAdmin):
         WaitingFilter,
         "status",
         OverdueFilter,
+        "urgency",
         UnassignedFilter,
         EscalationLevelFilter,
         "category",
@@ -235,15 +250,17 @@ class PetitionAdmin(ScopedAdmin):
         "title",
         "content",
         "status",
+        "urgency",
         "deputy",
         "department",
+        "dispatch_instructions",
         "reception_day",
         "merged_into",
         "submitted_at",
         "accepted_at",
         "dispatched_at",
-        "reply_due",
-        "due_date",
+        "reply_due_at",
+        "due_at",
         "resolved_at",
         "closed_at",
         "resolution",
@@ -264,6 +281,16 @@ class PetitionAdmin(ScopedAdmin):
         for word in search_term.split():
             queryset = queryset.search(word)
         return queryset, False
+
+    def get_ordering(self, request):
+        """Work lists (what is waiting, overdue or due today, an open status) put the most
+        urgent first, then the nearest deadline. The whole archive stays newest first: sorting
+        a district's ~20,000 requests by urgency costs ~350 ms at the bench's million rows,
+        against ~10 ms walking the submission index (docs/performance.md)."""
+        params = request.GET
+        if params.get("waiting") or params.get("deadline") or params.get("status__exact") in OPEN_STATUSES:
+            return [urgency_rank().asc(), F("due_at").asc(nulls_last=True), "-submitted_at"]
+        return super().get_ordering(request)
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
@@ -307,13 +334,22 @@ class PetitionAdmin(ScopedAdmin):
     def age(self, obj):
         return (timezone.now() - obj.submitted_at).days
 
-    @admin.display(description=_("due"), ordering="due_date")
+    @admin.display(description=_("urgency"), ordering=urgency_rank())
+    def urgency_badge(self, obj):
+        if obj.urgency == Urgency.NORMAL:
+            return obj.get_urgency_display()
+        return format_html('<strong class="urgency urgency-{}">{}</strong>', obj.urgency, obj.get_urgency_display())
+
+    @admin.display(description=_("due"), ordering=F("due_at").asc(nulls_last=True))
     def due(self, obj):
-        if not obj.due_date:
+        if not obj.due_at:
             return "—"
-        if obj.is_open and obj.due_date < timezone.localdate():
-            return format_html('<strong class="overdue">{} {}</strong>', obj.due_date, gettext("overdue"))
-        return obj.due_date
+        local = timezone.localtime(obj.due_at)
+        # A day's deadline shows as the day; an hour's to the minute.
+        shown = f"{local:%Y-%m-%d}" if local.time() == dt.time.max else f"{local:%Y-%m-%d %H:%M}"
+        if obj.is_open and obj.due_at < timezone.now():
+            return format_html('<strong class="overdue">{} {}</strong>', shown, gettext("overdue"))
+        return shown
 
     @admin.display(description=_("escalation"), ordering="escalation_level")
     def level(self, obj):
@@ -353,8 +389,11 @@ class PetitionAdmin(ScopedAdmin):
         step = STEPS.get(action)
         if step is None:
             raise PermissionDenied
-        form = step.bind(petition, request.POST or None, request.FILES or None)
-        if form is not None and request.method == "GET":
+        # A POST is always bound, even empty: a step whose fields are all optional (accepting
+        # at the urgency it has) is then taken by its one-click button.
+        posted = request.method == "POST"
+        form = step.bind(petition, request.POST if posted else None, request.FILES if posted else None)
+        if form is not None and not posted:
             # A link may fill the form in (the duplicates panel's merge buttons); the step is
             # still taken only when the actor confirms it here.
             form.initial = {name: request.GET[name] for name in form.fields if name in request.GET}
@@ -405,6 +444,20 @@ class PetitionAdmin(ScopedAdmin):
                 % {"numbers": "、".join(refused)},
                 messages.WARNING,
             )
+
+
+@admin.register(DeadlineRule)
+class DeadlineRuleAdmin(admin.ModelAdmin):
+    """办理时限: shared reference data. Office staff change it (the roles table gives only them
+    the rights); everyone who triages may read it."""
+
+    list_display = ["category_label", "urgency", "stage", "amount", "unit"]
+    list_display_links = ["category_label"]
+    list_filter = ["urgency", "stage", "unit", "category"]
+
+    @admin.display(description=_("category"), ordering="category")
+    def category_label(self, obj):
+        return obj.get_category_display() if obj.category else gettext("any category")
 
 
 @admin.register(ExternalPlatform)

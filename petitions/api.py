@@ -11,11 +11,12 @@ from django.core.paginator import Paginator
 from django.core.validators import slug_re
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import (
@@ -50,6 +51,7 @@ from liaison.core.paging import CappedPaginator
 from liaison.core.webhooks import verify, verify_standard
 from points.models import LiaisonPoint
 
+from . import routing
 from .access import access_petition, access_petition_by_token
 from .actions import STEPS, TransitionRefused
 from .callbacks import CallbackRejected, apply_callback
@@ -110,10 +112,25 @@ class PublicEventOut(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+class ReplyLetterOut(serializers.ModelSerializer):
+    """A reply letter (答复函) addressed to the enterprise, downloadable with the secret link."""
+
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = ["original_name", "kind", "size", "uploaded_at", "url"]
+
+    def get_url(self, obj) -> str:
+        petition = obj.petition
+        return absolute_url(reverse("petitions:letter", args=[petition.number, petition.access_token, obj.pk]))
+
+
 class PublicPetitionOut(serializers.ModelSerializer):
     status_label = serializers.CharField(source="get_status_display")
     point = serializers.CharField(source="point.name")
     events = serializers.SerializerMethodField()
+    reply_letters = serializers.SerializerMethodField()
     tracking_url = serializers.SerializerMethodField()
     access_token = serializers.CharField()
     satisfaction = serializers.ChoiceField(choices=SATISFACTION_OUT, allow_blank=True)
@@ -133,7 +150,13 @@ class PublicPetitionOut(serializers.ModelSerializer):
             "resolution",
             "satisfaction",
             "events",
+            "reply_letters",
         ]
+
+    @extend_schema_field(ReplyLetterOut(many=True))
+    def get_reply_letters(self, obj):
+        letters = obj.attachments.filter(purpose=Attachment.Purpose.REPLY_LETTER).select_related("petition")
+        return ReplyLetterOut(letters, many=True).data
 
     def get_events(self, obj) -> list[dict]:
         return PublicEventOut(public_timeline(obj), many=True).data
@@ -281,7 +304,7 @@ class PetitionFilter(django_filters.FilterSet):
 
     class Meta:
         model = Petition
-        fields = ["status", "category", "channel", "department", "point", "escalation_level"]
+        fields = ["status", "category", "channel", "department", "point", "escalation_level", "urgency"]
 
     def filter_overdue(self, queryset, name, value):
         overdue = Q(pk__in=queryset.overdue().values("pk"))
@@ -317,9 +340,12 @@ class PetitionOut(serializers.ModelSerializer):
             "category",
             "title",
             "status",
+            "urgency",
             "department",
             "submitted_at",
+            "due_at",
             "due_date",
+            "reply_due_at",
             "reply_due",
             "resolved_at",
             "closed_at",
@@ -333,7 +359,7 @@ class PetitionOut(serializers.ModelSerializer):
         return obj.contact_phone if user.has_perm("petitions.view_contact_phone") else obj.masked_phone
 
     def get_overdue(self, obj) -> bool:
-        return bool(obj.is_open and obj.due_date and obj.due_date < timezone.localdate())
+        return bool(obj.is_open and obj.due_at and obj.due_at < timezone.now())
 
 
 class PetitionDetailOut(PetitionOut):
@@ -341,7 +367,14 @@ class PetitionDetailOut(PetitionOut):
     allowed_actions = serializers.SerializerMethodField()
 
     class Meta(PetitionOut.Meta):
-        fields = [*PetitionOut.Meta.fields, "content", "resolution", "events", "allowed_actions"]
+        fields = [
+            *PetitionOut.Meta.fields,
+            "content",
+            "dispatch_instructions",
+            "resolution",
+            "events",
+            "allowed_actions",
+        ]
 
     def get_allowed_actions(self, obj) -> list[str]:
         return allowed_actions(obj, self.context["request"].user)
@@ -352,7 +385,7 @@ class AttachmentOut(serializers.ModelSerializer):
 
     class Meta:
         model = Attachment
-        fields = ["id", "kind", "original_name", "size", "uploaded_at", "url"]
+        fields = ["id", "kind", "purpose", "original_name", "size", "uploaded_at", "url"]
 
     def get_url(self, obj) -> str:
         return f"/api/v1/requests/{obj.petition_id}/attachments/{obj.pk}/"
@@ -399,6 +432,18 @@ class SearchPagination(Pagination):
         return super().paginate_queryset(queryset, request, view)
 
 
+class DispatchDepartmentOut(DepartmentOut):
+    suggested_for = serializers.SerializerMethodField(
+        help_text="Similar requests this department answered, if it is among the suggested ones; else 0."
+    )
+
+    class Meta(DepartmentOut.Meta):
+        fields = [*DepartmentOut.Meta.fields, "suggested_for"]
+
+    def get_suggested_for(self, obj) -> int:
+        return self.context["suggested"].get(obj.pk, 0)
+
+
 class PetitionViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """Requests visible to the signed-in user, exactly as in the work desk; their timelines,
     attachments and the departments each may be dispatched to.
@@ -413,7 +458,7 @@ class PetitionViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     pagination_class = SearchPagination
     lookup_value_regex = r"\d+"
     search_fields = ["number", "title", "enterprise_name", "content"]  # read by RequestSearchFilter
-    ordering_fields = ["submitted_at", "due_date", "number"]
+    ordering_fields = ["submitted_at", "due_at", "due_date", "number"]
     ordering = ["-submitted_at"]
 
     queryset = Petition.objects.select_related("point", "department")
@@ -452,15 +497,17 @@ class PetitionViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         return Response(SimilarOut(similar_requests(self._petition(pk), user=request.user), many=True).data)
 
     @extend_schema(
-        responses={200: DepartmentOut(many=True)},
+        responses={200: DispatchDepartmentOut(many=True)},
         filters=False,
-        description="The departments this request may be dispatched to (the input of `dispatch`).",
+        description="The departments this request may be dispatched to (the input of `dispatch`), suggested "
+        "ones first: those that answered the most requests of its category at its organisation's points.",
     )
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def departments(self, request, pk):
         petition = self._petition(pk)
-        rows = Department.objects.serving(petition.point).select_related("organisation")
-        return Response(DepartmentOut(rows, many=True).data)
+        rows, suggested = routing.rank(Department.objects.serving(petition.point), petition)
+        out = DispatchDepartmentOut(rows.select_related("organisation"), many=True, context={"suggested": suggested})
+        return Response(out.data)
 
 
 class AttachmentFileView(APIView):

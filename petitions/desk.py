@@ -8,6 +8,8 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from liaison.core.workdays import end_of_day
+
 from .models import OPEN_STATUSES, Petition, PetitionEvent, Status
 from .workflow import HANDLE, TRIAGE
 
@@ -32,14 +34,16 @@ WAITING = [
 LABELS = {w.key: w.label for w in WAITING}
 
 
-def condition(key: str, today) -> Q:
-    """The requests waiting under ``key`` on ``today``."""
+def condition(key: str, now) -> Q:
+    """The requests waiting under ``key`` at ``now``: overdue is past the deadline to the
+    minute (urgent requests are due in hours); due today is not yet overdue but due by the end
+    of the day."""
     open_ = Q(status__in=OPEN_STATUSES)
     returned = Exists(PetitionEvent.objects.filter(petition=OuterRef("pk"), action=PetitionEvent.Action.RETURN))
     return {
         "new": Q(status=Status.SUBMITTED),
-        "due_today": open_ & Q(due_date=today),
-        "overdue": open_ & Q(due_date__lt=today),
+        "due_today": open_ & Q(due_at__gte=now, due_at__lte=end_of_day(timezone.localdate(now))),
+        "overdue": open_ & Q(due_at__lt=now),
         "escalated": open_ & Q(escalation_level__gt=0),
         "returned": Q(status=Status.ACCEPTED, department__isnull=True) & Q(returned),
         "reopened": Q(status=Status.ACCEPTED, reopen_count__gt=0),
@@ -57,15 +61,15 @@ def rights_of(user) -> set[str]:
     return rights
 
 
-def waiting_for(user, today=None) -> list[dict]:
+def waiting_for(user, now=None) -> list[dict]:
     """The counts that concern ``user``, in one query over the requests they may see; for
     those who triage, also the open requests at each escalation level."""
-    today = today or timezone.localdate()
+    now = now or timezone.now()
     rights = rights_of(user)
     mine = [w for w in WAITING if w.rights & rights]
     if not mine:
         return []
-    aggregates = {w.key: Count("id", filter=condition(w.key, today)) for w in mine}
+    aggregates = {w.key: Count("id", filter=condition(w.key, now)) for w in mine}
     if TRIAGE in rights:
         for level in (1, 2, 3):
             aggregates[f"level{level}"] = Count("id", filter=Q(status__in=OPEN_STATUSES, escalation_level=level))

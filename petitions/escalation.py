@@ -51,6 +51,21 @@ def level_thresholds(today: dt.date) -> dict[int, dt.date]:
     }
 
 
+def level_cutoffs(now: dt.datetime) -> dict[int, dt.datetime]:
+    """Level → a request whose deadline (``due_at``) is before this instant has reached the
+    level: level 1 as soon as the deadline passes (to the hour, for urgent requests), the
+    higher ones after the working days of ``level_thresholds`` from the deadline's day."""
+    days = level_thresholds(timezone.localdate(now))
+    return {
+        1: now,
+        **{
+            level: timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+            for level, day in days.items()
+            if level > 1
+        },
+    }
+
+
 LEVEL_LABELS = {
     1: gettext_noop("reminder to the handler and the point head"),
     2: gettext_noop("supervised by the street working committee"),
@@ -133,7 +148,7 @@ def _recipients(rows, level: int) -> list[tuple[object, str]]:
     return _office_recipients(rows, level)
 
 
-def escalate_batch(level: int, threshold: dt.date, now) -> int:
+def escalate_batch(level: int, threshold: dt.datetime, now) -> int:
     """Raise one batch of requests to ``level``; returns how many were raised. A fixed number of
     statements whatever the batch holds: the timeline rows and messages are written by the
     database from the batch (INSERT … SELECT), not built row by row here.
@@ -142,7 +157,7 @@ def escalate_batch(level: int, threshold: dt.date, now) -> int:
     so no level hears twice), and its point heads hear of every level it reaches."""
     with transaction.atomic():
         ids = list(
-            Petition.objects.filter(status__in=OPEN_STATUSES, due_date__lt=threshold, escalation_level__lt=level)
+            Petition.objects.filter(status__in=OPEN_STATUSES, due_at__lt=threshold, escalation_level__lt=level)
             .select_for_update(skip_locked=True)
             .order_by()  # any batch will do; no sort, so the partial index answers it directly
             .values_list("id", flat=True)[: settings.ESCALATION_BATCH]
@@ -196,9 +211,8 @@ def escalation_scan(*, now=None) -> dict[int, int]:
     """Escalate every overdue open request to the level its lateness has reached. Re-runnable:
     a second run finds nothing to do. Returns {level: requests raised}."""
     now = now or timezone.now()
-    today = timezone.localdate(now)
     raised = {}
-    for level, threshold in sorted(level_thresholds(today).items(), reverse=True):
+    for level, threshold in sorted(level_cutoffs(now).items(), reverse=True):
         workers = settings.ESCALATION_WORKERS
         if workers == 1:
             raised[level] = _drain(level, threshold, now)
@@ -264,7 +278,7 @@ def weekly_digest_scan(*, now=None) -> int:
         row["point"]: row
         for row in Petition.objects.values("point").annotate(
             open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
-            overdue=Count("id", filter=Q(status__in=OPEN_STATUSES, due_date__lt=today)),
+            overdue=Count("id", filter=Q(status__in=OPEN_STATUSES, due_at__lt=now)),
             new=Count("id", filter=Q(submitted_at__gte=week_ago)),
             resolved=Count("id", filter=Q(resolved_at__gte=week_ago, status__in=[Status.RESOLVED, Status.CLOSED])),
         )

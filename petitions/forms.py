@@ -4,13 +4,15 @@ import uuid
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from liaison.core.text import CleanTextMixin
 from points.models import Enterprise
 
-from .models import Category, Department, Petition, Satisfaction
-from .uploads import clean_uploads
+from . import routing
+from .models import Category, Department, Petition, Satisfaction, Urgency
+from .uploads import clean_uploads, decoded
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 
@@ -164,7 +166,21 @@ class ReasonForm(StepForm):
 
 
 class ResultForm(StepForm):
+    """A result, with the reply letters (答复函) addressed to the enterprise: checked and
+    re-encoded here, when the form validates, so a refused file is a form error."""
+
     result = forms.CharField(label=_("Result"), max_length=5000, widget=forms.Textarea(attrs={"rows": 4}))
+    letters = MultipleFileField(
+        label=_("Reply letter"),
+        required=False,
+        help_text=_(
+            "Optional. The signed reply letter as PDF or photos, up to 4 files of 10 MB; the "
+            "enterprise sees it on its tracking page."
+        ),
+    )
+
+    def clean_letters(self):
+        return decoded(clean_uploads(self.cleaned_data.get("letters") or []))
 
 
 class PublicSummaryMixin(forms.Form):
@@ -198,19 +214,53 @@ class NoteForm(StepForm):
     text = forms.CharField(label=_("Note"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class SuggestedDepartmentField(forms.ModelChoiceField):
+    """Departments in the order of ``routing.suggestions``, the first few marked as suggested."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.suggested: dict[int, int] = {}  # department id → similar requests it answered
+
+    def suggest(self, departments, petition) -> None:
+        self.queryset, self.suggested = routing.rank(departments, petition)
+
+    def label_from_instance(self, obj):
+        handled = self.suggested.get(obj.pk)
+        if handled is None:
+            return obj.name
+        return gettext("Suggested: %(department)s (answered %(count)d similar requests)") % {
+            "department": obj.name,
+            "count": handled,
+        }
+
+
 class DispatchForm(StepForm):
-    department = forms.ModelChoiceField(label=_("Department"), queryset=Department.objects.none())
+    department = SuggestedDepartmentField(
+        label=_("Department"),
+        queryset=Department.objects.none(),
+        help_text=_(
+            "Suggested first: the departments that answered the most requests of this category at this "
+            "organisation's points, recent ones counting more."
+        ),
+    )
     due = forms.DateField(
         label=_("Reply due"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text=_("Leave empty for the standard limit in working days."),
+        help_text=_("Leave empty for the limit of the request's category and urgency."),
+    )
+    instructions = forms.CharField(
+        label=_("Dispatch instructions"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Optional. What the department should do or watch for; the enterprise does not see it."),
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Only the departments that serve this point's organisation.
-        self.fields["department"].queryset = Department.objects.serving(self.petition.point)
+        # Only the departments that serve this point's organisation, suggested ones first.
+        self.fields["department"].suggest(Department.objects.serving(self.petition.point), self.petition)
 
 
 class MergeForm(StepForm):
@@ -222,3 +272,28 @@ class MergeForm(StepForm):
         if target is None:
             raise ValidationError(_("No request of this point has that tracking number."))
         return target
+
+
+class UrgencyForm(StepForm):
+    urgency = forms.ChoiceField(
+        label=_("Urgency"),
+        choices=Urgency.choices,
+        widget=forms.RadioSelect,
+        help_text=_("Urgent and critical requests have deadlines in hours; see the deadline rules."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["urgency"].initial = self.petition.urgency
+
+
+class AcceptForm(UrgencyForm):
+    """Accepting sets the urgency too; left out (one click, the API's empty body), it stays
+    as it is: normal unless set before."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["urgency"].required = False
+
+    def clean_urgency(self):
+        return self.cleaned_data.get("urgency") or None

@@ -169,7 +169,12 @@ def _dispatched(event, petition, now) -> None:
     handler accounts by SMS to its office phone; one without accounts or a platform is flagged
     on the (internal) timeline so the point follows it up by phone."""
     department = petition.department
-    context = {"petition": petition, "department": department, **_facts(petition)}
+    context = {
+        "petition": petition,
+        "department": department,
+        "instructions": petition.dispatch_instructions,
+        **_facts(petition),
+    }
     key = f"dispatch:{event.pk}"
     handlers = list(department.handlers.filter(is_active=True))
     _tell_users(

@@ -2,6 +2,7 @@ import secrets
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -176,6 +177,66 @@ class Category(models.TextChoices):
     OTHER = "other", _("other")
 
 
+class Urgency(models.TextChoices):
+    """How fast a request must move, set at triage (as 12345 hotlines grade calls)."""
+
+    NORMAL = "normal", _("normal")
+    URGENT = "urgent", _("urgent")
+    CRITICAL = "critical", _("critical")
+
+
+# Most urgent first: the desk's lists sort by this, then by the deadline.
+URGENCY_RANK = {Urgency.CRITICAL: 0, Urgency.URGENT: 1, Urgency.NORMAL: 2}
+
+
+class Stage(models.TextChoices):
+    """The stages a deadline applies to, each started by a step."""
+
+    ACCEPT = "accept", _("acceptance by the point")
+    HANDLE = "handle", _("resolution or dispatch by the point")
+    SIGN = "sign", _("signing for by the department")
+    REPLY = "reply", _("reply by the department")
+
+
+class DeadlineRule(models.Model):
+    """办理时限: how long a stage may take for requests of a category (or of any category) at
+    an urgency, in clock hours or in working days. Shared reference data kept by office staff;
+    ``petitions.deadlines`` reads it, and a rule for the request's own category wins over one
+    for any category."""
+
+    class Unit(models.TextChoices):
+        HOURS = "hours", _("hours (around the clock, holidays included)")
+        WORKDAYS = "workdays", _("working days")
+
+    category = models.CharField(
+        _("category"),
+        max_length=15,
+        choices=Category.choices,
+        blank=True,
+        help_text=_("Leave empty for every category without a rule of its own."),
+    )
+    urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices)
+    stage = models.CharField(_("stage"), max_length=10, choices=Stage.choices)
+    amount = models.PositiveSmallIntegerField(
+        _("time limit"),
+        validators=[MinValueValidator(1), MaxValueValidator(720)],
+        help_text=_("A whole number from 1 to 720, in the unit chosen."),
+    )
+    unit = models.CharField(_("unit"), max_length=10, choices=Unit.choices)
+
+    class Meta:
+        ordering = ["category", "urgency", "stage"]
+        constraints = [
+            models.UniqueConstraint(fields=["category", "urgency", "stage"], name="deadline_rule_once"),
+        ]
+        verbose_name = _("deadline rule")
+        verbose_name_plural = _("deadline rules")
+
+    def __str__(self):
+        category = self.get_category_display() if self.category else _("any category")
+        return f"{category} · {self.get_urgency_display()} · {self.get_stage_display()}"
+
+
 class Satisfaction(models.TextChoices):
     SATISFIED = "satisfied", _("satisfied")
     BASIC = "basic", _("basically satisfied")
@@ -190,8 +251,10 @@ class Petition(models.Model):
     """诉求: an enterprise's request ("order") and where it stands.
 
     ``status`` and the dates beside it are written only by ``petitions.services``.
-    ``due_date`` is the deadline of the current stage (accept, sign or reply), so that
-    "overdue" is one indexed comparison.
+    ``due_at`` is the deadline of the current stage (accept, handle, sign or reply), so that
+    "overdue" is one indexed comparison; ``due_date`` is its local date, kept beside it for
+    the ledgers, the API and the day-based lists. Both are written by ``petitions.deadlines``
+    only, through the services.
     """
 
     # Unique through Meta.constraints: a field's unique=True would add a second, LIKE-pattern
@@ -253,7 +316,26 @@ class Petition(models.Model):
     dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True, editable=False)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
+    urgency = models.CharField(
+        _("urgency"),
+        max_length=10,
+        choices=Urgency.choices,
+        default=Urgency.NORMAL,
+        db_default=Urgency.NORMAL,  # rows inserted in bulk by SQL (the bench) are normal
+        editable=False,
+    )
+    dispatch_instructions = models.TextField(
+        _("dispatch instructions"),
+        max_length=2000,
+        blank=True,
+        default="",
+        db_default="",  # rows inserted in bulk by SQL (the bench) have none
+        editable=False,
+        help_text=_("What the point asks of the department; never shown to the enterprise."),
+    )
+    due_at = models.DateTimeField(_("due at"), null=True, blank=True, editable=False)
     due_date = models.DateField(_("due date"), null=True, blank=True, editable=False)
+    reply_due_at = models.DateTimeField(_("reply due at"), null=True, blank=True, editable=False)
     reply_due = models.DateField(_("reply due"), null=True, blank=True, editable=False)
     resolution = models.TextField(_("result"), blank=True, editable=False)
     public_summary = models.CharField(
@@ -296,12 +378,12 @@ class Petition(models.Model):
             models.Index(fields=["point", "-submitted_at"], name="petition_point_recent"),
             # Open requests of some points by deadline: overdue and due-today lists and counts.
             models.Index(
-                fields=["point", "due_date"], condition=models.Q(status__in=OPEN_STATUSES), name="petition_open_point"
+                fields=["point", "due_at"], condition=models.Q(status__in=OPEN_STATUSES), name="petition_open_point"
             ),
             models.Index(fields=["department", "status"], name="petition_department_status"),
             # The escalation scan: open requests by level and due date, a small part of the table.
             models.Index(
-                fields=["escalation_level", "due_date"],
+                fields=["escalation_level", "due_at"],
                 condition=models.Q(status__in=OPEN_STATUSES),
                 name="petition_open_escalation",
             ),
@@ -373,6 +455,7 @@ class PetitionEvent(models.Model):
         NOTE = "note", _("internal note")
         ESCALATE = "escalate", _("escalated (督办)")
         PUSH = "push", _("sent to the external platform")
+        SET_URGENCY = "set_urgency", _("urgency set")
 
     petition = models.ForeignKey(Petition, models.CASCADE, related_name="events", db_index=False)
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)
@@ -434,9 +517,24 @@ class Attachment(models.Model):
         IMAGE = "image", _("image")
         PDF = "pdf", _("PDF")
 
+    class Purpose(models.TextChoices):
+        """Who wrote it and for whom: the enterprise's own files, seen by the staff handling
+        them; 答复函, the answer staff address to the enterprise, seen by both."""
+
+        ENTERPRISE = "enterprise", _("from the enterprise")
+        REPLY_LETTER = "reply_letter", _("reply letter")
+
     petition = models.ForeignKey(Petition, models.CASCADE, related_name="attachments")
     file = models.FileField(_("file"), upload_to=attachment_path)
     kind = models.CharField(_("kind"), max_length=5, choices=Kind.choices)
+    purpose = models.CharField(
+        _("purpose"),
+        max_length=12,
+        choices=Purpose.choices,
+        default=Purpose.ENTERPRISE,
+        db_default=Purpose.ENTERPRISE,
+        editable=False,
+    )
     original_name = models.CharField(_("original name"), max_length=200)
     size = models.PositiveIntegerField(_("size"))
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)

@@ -58,6 +58,7 @@ def dispatch_data(event: PetitionEvent) -> dict:
         "contact_phone": petition.contact_phone,
         "dispatched_at": timezone.localtime(petition.dispatched_at).isoformat() if petition.dispatched_at else None,
         "reply_due": petition.reply_due.isoformat() if petition.reply_due else None,
+        "instructions": petition.dispatch_instructions,
     }
 
 
@@ -329,6 +330,9 @@ DispatchedData = inline_serializer(
         "contact_phone": serializers.CharField(),
         "dispatched_at": serializers.DateTimeField(),
         "reply_due": serializers.DateField(),
+        "instructions": serializers.CharField(
+            allow_blank=True, help_text="交办意见: what the point asks of the department; may be empty."
+        ),
     },
 )
 

@@ -5,8 +5,21 @@ from django.db import connections, models
 from django.db.models import Q
 from django.utils import timezone
 
+from liaison.core.workdays import end_of_day
 from points.models import LiaisonPoint, Organisation
 from points.querysets import _anonymous
+
+
+def urgency_rank():
+    """The order of the desk's lists: 0 for critical, 1 for urgent, 2 for normal, and 3 for
+    requests that wait for nobody (no deadline: finished ones), whatever their urgency."""
+    return models.Case(
+        models.When(due_at__isnull=True, then=3),
+        models.When(urgency="critical", then=0),
+        models.When(urgency="urgent", then=1),
+        default=2,
+        output_field=models.PositiveSmallIntegerField(),
+    )
 
 
 class PetitionQuerySet(models.QuerySet):
@@ -33,10 +46,18 @@ class PetitionQuerySet(models.QuerySet):
     def open(self):
         return self.filter(status__in=self.model.OPEN_STATUSES)
 
-    def overdue(self, today=None):
-        """Open requests whose current stage passed its deadline before ``today``."""
-        today = today or timezone.localdate()
-        return self.open().filter(due_date__lt=today)
+    def overdue(self, now=None):
+        """Open requests whose current stage passed its deadline before ``now``."""
+        return self.open().filter(due_at__lt=now or timezone.now())
+
+    def due_today(self, now=None):
+        """Open requests whose current stage is due later on ``now``'s day."""
+        now = now or timezone.now()
+        return self.open().filter(due_at__gte=now, due_at__lte=end_of_day(timezone.localdate(now)))
+
+    def by_urgency(self):
+        """Most urgent first, then the nearest deadline; requests without one last, newest first."""
+        return self.order_by(urgency_rank().asc(), models.F("due_at").asc(nulls_last=True), "-submitted_at", "-id")
 
     def search(self, text: str):
         """Requests whose number, title, enterprise name or content contains ``text`` (any

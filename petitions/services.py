@@ -8,7 +8,6 @@ saves only the fields it changes, and inserts the timeline row. A refused step r
 
 import datetime as dt
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -17,10 +16,11 @@ from django.utils.translation import gettext as _
 
 from deputies.models import Person, Station
 from liaison.core.notifications import admin_link, notify_bulk, ref, user_channels
-from liaison.core.workdays import add_workdays
 
 from . import messages, platforms
+from .deadlines import deadline, due_fields, end_of_day
 from .forms import (
+    AcceptForm,
     AddInfoForm,
     ConfirmForm,
     DispatchForm,
@@ -30,6 +30,7 @@ from .forms import (
     ReasonForm,
     ResolveForm,
     ResultForm,
+    UrgencyForm,
 )
 from .models import (
     OPEN_STATUSES,
@@ -39,7 +40,9 @@ from .models import (
     PetitionCounter,
     PetitionEvent,
     Satisfaction,
+    Stage,
     Status,
+    Urgency,
 )
 from .uploads import CleanUpload
 from .workflow import ENTERPRISE, ENTERPRISE_ACTOR, HANDLE, STEPS, TRIAGE, PublicActor, SystemActor, actor_rights, step
@@ -76,10 +79,14 @@ def _next_number(point, now) -> str:
     return f"{point.code.upper()}-{year}-{last:05d}"
 
 
-def _store_attachments(petition, uploads: list[CleanUpload]) -> None:
+def _store_attachments(petition, uploads: list[CleanUpload], purpose=Attachment.Purpose.ENTERPRISE) -> None:
     for upload in uploads:
         attachment = Attachment(
-            petition=petition, kind=upload.kind, original_name=upload.original_name, size=len(upload.content)
+            petition=petition,
+            kind=upload.kind,
+            purpose=purpose,
+            original_name=upload.original_name,
+            size=len(upload.content),
         )
         attachment.file.save("upload", ContentFile(upload.content), save=False)
         attachment.save()
@@ -98,7 +105,8 @@ def petition_submit(*, petition: Petition, actor, uploads=(), submission_key=Non
             petition.submission_key = submission_key
             petition.status = Status.SUBMITTED
             petition.submitted_at = now
-            petition.due_date = add_workdays(_today(now), settings.PETITION_ACCEPT_WORKDAYS)
+            for name, value in _due(petition, Stage.ACCEPT, now).items():
+                setattr(petition, name, value)
             petition.number = _next_number(petition.point, now)
             if not isinstance(actor, PublicActor | SystemActor):
                 petition.created_by = actor
@@ -204,19 +212,84 @@ def _transition(
     return petition
 
 
-def _handling_due(now) -> dt.date:
-    return add_workdays(_today(now), settings.PETITION_DISPATCH_WORKDAYS)
+def _due(petition, stage: str, start, *, urgency=None, prefix="due") -> dict:
+    """The deadline fields of ``stage`` started at ``start`` (see ``deadlines``)."""
+    when = deadline(category=petition.category, urgency=urgency or petition.urgency, stage=stage, start=start)
+    return due_fields(when, prefix=prefix)
 
 
-@step("accept", _("Accept"), [Status.SUBMITTED], Status.ACCEPTED, TRIAGE)
-def petition_accept(*, petition, actor, now=None) -> Petition:
-    """submitted → accepted. The accepting person becomes the handling deputy."""
+NO_DEADLINE = due_fields(None)
+
+
+def _handling_due(petition, now, urgency=None) -> dict:
+    return _due(petition, Stage.HANDLE, now, urgency=urgency)
+
+
+@step("accept", _("Accept"), [Status.SUBMITTED], Status.ACCEPTED, TRIAGE, form=AcceptForm)
+def petition_accept(*, petition, actor, urgency: str | None = None, now=None) -> Petition:
+    """submitted → accepted at ``urgency`` (the urgency it has, normal unless set, if None).
+    The accepting person becomes the handling deputy; the point's handling deadline starts."""
     now = now or timezone.now()
+    if urgency is not None and urgency not in Urgency.values:
+        raise TransitionRefused(_("Please choose the urgency."))
+    urgency = urgency or petition.urgency
     person = getattr(actor, "person", None)
-    changes = {"accepted_at": now, "due_date": _handling_due(now)}
+    changes = {"accepted_at": now, "urgency": urgency, **_handling_due(petition, now, urgency)}
     if person is not None:
         changes["deputy"] = person
     return _transition(petition, "accept", actor, now=now, **changes)
+
+
+def _stage_start(petition: Petition):
+    """When the stage ``petition`` is in began: its deadline counts from there."""
+    if petition.status == Status.SUBMITTED:
+        return petition.submitted_at
+    if petition.status in (Status.DISPATCHED, Status.IN_PROGRESS):
+        return petition.dispatched_at
+    # Accepted: since the acceptance, the return by a department or the reopening, the latest.
+    entered = (
+        petition.events.filter(to_status=Status.ACCEPTED)
+        .exclude(from_status=Status.ACCEPTED)
+        .values_list("created_at", flat=True)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return entered or petition.accepted_at or petition.submitted_at
+
+
+@step("set_urgency", _("Set urgency"), OPEN_STATUSES, None, TRIAGE, form=UrgencyForm)
+def petition_set_urgency(*, petition, actor, urgency: str, now=None) -> Petition:
+    """Change an open request's urgency; the current stage's deadline (and, once dispatched,
+    the reply deadline) is counted again from the stage's start at the new urgency, so it may
+    be overdue at once. The timeline says from what to what."""
+    now = now or timezone.now()
+    if urgency not in Urgency.values:
+        raise TransitionRefused(_("Please choose the urgency."))
+    if urgency == petition.urgency:
+        raise TransitionRefused(_("The request already has this urgency."))
+    start = _stage_start(petition)
+    changes = {"urgency": urgency}
+    if petition.status in (Status.DISPATCHED, Status.IN_PROGRESS):
+        reply = _due(petition, Stage.REPLY, start, urgency=urgency, prefix="reply_due")
+        changes.update(reply)
+        if petition.status == Status.DISPATCHED:
+            sign = _due(petition, Stage.SIGN, start, urgency=urgency)["due_at"]
+            changes.update(due_fields(min(sign, reply["reply_due_at"])))
+        else:
+            changes.update(due_fields(reply["reply_due_at"]))
+    else:
+        stage = Stage.ACCEPT if petition.status == Status.SUBMITTED else Stage.HANDLE
+        changes.update(_due(petition, stage, start, urgency=urgency))
+    text = _("Urgency: %(old)s → %(new)s") % {
+        "old": Urgency(petition.urgency).label,
+        "new": Urgency(urgency).label,
+    }
+
+    def check(locked):
+        if locked.status != petition.status:
+            raise TransitionRefused(_("The request has moved on meanwhile; please look at it again."))
+
+    return _transition(petition, "set_urgency", actor, now=now, text=text, public=False, check=check, **changes)
 
 
 def _required(text: str, what: str) -> str:
@@ -231,7 +304,7 @@ def petition_reject(*, petition, actor, reason, now=None) -> Petition:
     """submitted → rejected, with a reason the enterprise sees."""
     now = now or timezone.now()
     reason = _required(reason, _("a reason"))
-    return _transition(petition, "reject", actor, now=now, text=reason, due_date=None, closed_at=now)
+    return _transition(petition, "reject", actor, now=now, text=reason, closed_at=now, **NO_DEADLINE)
 
 
 @step("merge", _("Merge as duplicate"), [Status.SUBMITTED, Status.ACCEPTED], Status.MERGED, TRIAGE, form=MergeForm)
@@ -261,9 +334,17 @@ def petition_merge(*, petition, into, actor, now=None) -> Petition:
         check=check,
         text=_("Merged into %(number)s") % {"number": into.number},
         merged_into=into,
-        due_date=None,
         closed_at=now,
+        **NO_DEADLINE,
     )
+
+
+def _deadline_text(when) -> str:
+    """A deadline as the timeline states it: the day for the end of a day, else to the minute."""
+    local = timezone.localtime(when)
+    if local.time() == dt.time.max:
+        return f"{local:%Y-%m-%d}"
+    return f"{local:%Y-%m-%d %H:%M}"
 
 
 def _summary(public_summary: str) -> dict:
@@ -273,49 +354,71 @@ def _summary(public_summary: str) -> dict:
 
 
 @step("resolve_on_site", _("Resolve on site"), [Status.ACCEPTED], Status.RESOLVED, TRIAGE, form=ResolveForm)
-def petition_resolve_on_site(*, petition, actor, result, public_summary="", now=None) -> Petition:
+def petition_resolve_on_site(*, petition, actor, result, public_summary="", letters=(), now=None) -> Petition:
     """accepted → resolved: the deputy settled it without a department. ``public_summary``
-    is what public screens may show of it (nothing is shown without one)."""
+    is what public screens may show of it (nothing is shown without one); ``letters`` are the
+    reply letters (答复函) addressed to the enterprise."""
     now = now or timezone.now()
     result = _required(result, _("the result"))
-    return _transition(
-        petition,
-        "resolve_on_site",
-        actor,
-        now=now,
-        text=result,
-        resolution=result,
-        resolved_at=now,
-        due_date=None,
-        **_summary(public_summary),
-    )
+    with transaction.atomic():
+        petition = _transition(
+            petition,
+            "resolve_on_site",
+            actor,
+            now=now,
+            text=result,
+            resolution=result,
+            resolved_at=now,
+            **NO_DEADLINE,
+            **_summary(public_summary),
+        )
+        _store_attachments(petition, list(letters), Attachment.Purpose.REPLY_LETTER)
+    return petition
 
 
 @step("dispatch", _("Dispatch to a department"), [Status.ACCEPTED], Status.DISPATCHED, TRIAGE, form=DispatchForm)
-def petition_dispatch(*, petition, actor, department: Department, due: dt.date | None = None, now=None) -> Petition:
+def petition_dispatch(
+    *, petition, actor, department: Department, due: dt.date | None = None, instructions: str = "", now=None
+) -> Petition:
     """accepted → dispatched to ``department``; it must sign within the sign limit and reply
-    by ``due`` (default: the reply limit in working days)."""
+    by the end of ``due`` (default: the reply limit of its category and urgency), and signing
+    is never due after the reply. ``instructions`` (交办意见, optional) are kept on the request
+    for the department and written to the internal timeline, never shown to the enterprise."""
     now = now or timezone.now()
     today = _today(now)
-    reply_due = due or add_workdays(today, settings.PETITION_REPLY_WORKDAYS)
-    if reply_due <= today:
+    if due is not None and due <= today:
         raise TransitionRefused(_("The reply deadline must be after today."))
+    reply_due_at = end_of_day(due) if due else _due(petition, Stage.REPLY, now)["due_at"]
     if not department.active:
         raise TransitionRefused(_("This department no longer takes requests."))
     if not Department.objects.serving(petition.point).filter(pk=department.pk).exists():
         raise TransitionRefused(_("This department does not serve this point's area."))
-    sign_due = min(add_workdays(today, settings.PETITION_SIGN_WORKDAYS), reply_due)
-    petition = _transition(
-        petition,
-        "dispatch",
-        actor,
-        now=now,
-        text=_("To %(department)s, reply due %(due)s") % {"department": department.name, "due": reply_due},
-        department=department,
-        dispatched_at=now,
-        reply_due=reply_due,
-        due_date=sign_due,
-    )
+    sign_due_at = min(_due(petition, Stage.SIGN, now)["due_at"], reply_due_at)
+    reply = due_fields(reply_due_at, prefix="reply_due")
+    instructions = (instructions or "").strip()
+    with transaction.atomic():
+        petition = _transition(
+            petition,
+            "dispatch",
+            actor,
+            now=now,
+            text=_("To %(department)s, reply due %(due)s")
+            % {"department": department.name, "due": _deadline_text(reply_due_at)},
+            department=department,
+            dispatched_at=now,
+            dispatch_instructions=instructions,
+            **reply,
+            **due_fields(sign_due_at),
+        )
+        if instructions:
+            _record(
+                petition,
+                now=now,
+                action=PetitionEvent.Action.NOTE,
+                text=_("Dispatch instructions: %(text)s") % {"text": instructions},
+                public=False,
+                **_actor_fields(actor),
+            )
     if department.platform_id and department.platform.subscribed:
         event_id = petition.events.filter(action=PetitionEvent.Action.DISPATCH).latest("created_at", "id").pk
         transaction.on_commit(lambda: platforms.record_dispatch(event_id), robust=True)  # else the scan records it
@@ -326,7 +429,7 @@ def petition_dispatch(*, petition, actor, department: Department, due: dt.date |
 def petition_sign(*, petition, actor, now=None) -> Petition:
     """dispatched → in progress: the department takes it on; the reply deadline now applies."""
 
-    return _transition(petition, "sign", actor, now=now, due_date=F("reply_due"))
+    return _transition(petition, "sign", actor, now=now, due_at=F("reply_due_at"), due_date=F("reply_due"))
 
 
 @step(
@@ -350,19 +453,24 @@ def petition_return(*, petition, actor, reason, now=None) -> Petition:
         public=False,  # the department's reason is for the point, not the enterprise
         department=None,
         dispatched_at=None,
-        reply_due=None,
-        due_date=_handling_due(now),
+        dispatch_instructions="",
+        **due_fields(None, prefix="reply_due"),
+        **_handling_due(petition, now),
     )
 
 
 @step("reply", _("Reply with the result"), [Status.IN_PROGRESS], Status.RESOLVED, HANDLE, form=ResultForm)
-def petition_reply(*, petition, actor, result, now=None) -> Petition:
-    """in progress → resolved, with the department's result."""
+def petition_reply(*, petition, actor, result, letters=(), now=None) -> Petition:
+    """in progress → resolved, with the department's result and its reply letters (答复函),
+    which the enterprise reads on its tracking page."""
     now = now or timezone.now()
     result = _required(result, _("the result"))
-    return _transition(
-        petition, "reply", actor, now=now, text=result, resolution=result, resolved_at=now, due_date=None
-    )
+    with transaction.atomic():
+        petition = _transition(
+            petition, "reply", actor, now=now, text=result, resolution=result, resolved_at=now, **NO_DEADLINE
+        )
+        _store_attachments(petition, list(letters), Attachment.Purpose.REPLY_LETTER)
+    return petition
 
 
 @step("confirm", _("Confirm and close"), [Status.RESOLVED], Status.CLOSED, TRIAGE, form=ConfirmForm)
@@ -402,12 +510,13 @@ def petition_rate(*, petition, actor, satisfaction, comment="", now=None) -> Pet
             satisfaction="",
             reopen_count=F("reopen_count") + 1,
             department=None,
-            reply_due=None,
+            dispatch_instructions="",
+            **due_fields(None, prefix="reply_due"),
             resolved_at=None,
             resolution="",  # superseded: the current result is the next one; the timeline keeps this
             public_summary="",
             closed_at=None,
-            due_date=_handling_due(now),
+            **_handling_due(petition, now),
         )
         return petition
     return _transition(

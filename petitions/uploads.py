@@ -123,6 +123,21 @@ def finish_uploads(uploads: list[CleanUpload], field: str = "attachments") -> li
     return uploads
 
 
+def decoded(uploads: list[CleanUpload]) -> list[CleanUpload]:
+    """``finish_uploads`` for a form field's ``clean_<field>``: the files refused, as the
+    field's errors. For staff steps, whose rate is bounded by the workflow (one reply per
+    handling), so decoding can happen while the form validates."""
+    errors = []
+    for upload in uploads:
+        try:
+            upload.content  # noqa: B018 — computing it is the point
+        except ValidationError as exc:
+            errors.append(exc)
+    if errors:
+        raise ValidationError(errors)
+    return uploads
+
+
 def attachment_response(attachment) -> FileResponse:
     """The stored file of an ``Attachment``, served as what it was checked to be.
 

@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -13,6 +13,8 @@ from .actions import STEPS, TransitionRefused, allowed_steps
 from .forms import PublicPetitionForm
 from .intake import AdditionsThrottled, SubmissionKeyReused, SubmissionThrottled, submit_public, take_public_step
 from .messages import public_timeline
+from .models import Attachment
+from .uploads import attachment_response
 from .workflow import ENTERPRISE_ACTOR
 
 
@@ -50,6 +52,14 @@ def track(request, number, token):
     return _render_track(request, petition)
 
 
+def track_file(request, number, token, pk):
+    """A reply letter (答复函) to the enterprise that holds the request's secret link: only the
+    letters of that request, never the staff's other files."""
+    petition = access_petition_by_token(number, token)
+    letter = get_object_or_404(petition.attachments, pk=pk, purpose=Attachment.Purpose.REPLY_LETTER)
+    return attachment_response(letter)
+
+
 def _render_track(request, petition, *, forms=None, status=200):
     """The tracking page, with a form for each step the enterprise may take now."""
     forms = forms or {}
@@ -57,7 +67,7 @@ def _render_track(request, petition, *, forms=None, status=200):
     context = {
         "petition": petition,
         "events": public_timeline(petition),
-        "attachments": petition.attachments.all(),
+        "letters": petition.attachments.filter(purpose=Attachment.Purpose.REPLY_LETTER),
         "is_new": request.GET.get("new") == "1",
         "track_url": absolute_url(petition.get_tracking_url()),
         **{

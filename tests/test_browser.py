@@ -21,6 +21,7 @@ from petitions import services
 from petitions.models import Petition, Status
 
 from .factories import PetitionFactory
+from .test_files import clean_pdf
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
@@ -227,15 +228,19 @@ def test_deputy_accepts_and_dispatches_in_the_admin(desktop, live_server, world)
     desktop.fill("#searchbar", petition.number)
     desktop.press("#searchbar", "Enter")
     desktop.click(f"text={petition.number}")
-    desktop.click("button[data-action=accept]")
+    desktop.click("a[data-action=accept]")
+    desktop.get_by_label("紧急", exact=True).check()  # urgency is set as it is accepted
+    desktop.click("input[type=submit]")
     expect(desktop.locator(".messagelist")).to_contain_text("受理：已完成")
     shot(desktop, "3-admin-triage")
     desktop.click("a[data-action=dispatch]")
     desktop.select_option("#id_department", label=world.department.name)
+    desktop.fill("#id_instructions", "请三日内到厂区现场查看")
     desktop.click("input[type=submit]")
     expect(desktop.locator(".messagelist")).to_contain_text("已完成")
     petition.refresh_from_db()
     assert petition.status == Status.DISPATCHED and petition.department == world.department
+    assert petition.urgency == "urgent" and petition.dispatch_instructions == "请三日内到厂区现场查看"
 
 
 def test_department_signs_and_replies_deputy_confirms_enterprise_rates(desktop, phone, live_server, world):
@@ -251,8 +256,12 @@ def test_department_signs_and_replies_deputy_confirms_enterprise_rates(desktop, 
     desktop.click("button[data-action=sign]")
     desktop.click("a[data-action=reply]")
     desktop.fill("#id_result", "已协调就近学校接收，手续已办结。")
+    desktop.set_input_files(
+        "#id_letters", files=[{"name": "答复函.pdf", "mimeType": "application/pdf", "buffer": clean_pdf()}]
+    )
     desktop.click("input[type=submit]")
     expect(desktop.locator(".messagelist")).to_contain_text("已完成")
+    assert petition.attachments.get().purpose == "reply_letter"
 
     desktop.context.clear_cookies()
     login(desktop, live_server, "deputy")

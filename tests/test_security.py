@@ -157,6 +157,11 @@ MATRIX = {
     "petitions:track": ("/track/{petition.number}/{token}/", {**public(NOTFOUND), "enterprise": OK}, "get"),
     "petitions:add_info": ("/track/{petition.number}/{token}/add/", {**public(NOTFOUND), "enterprise": 400}, "post"),
     "petitions:rate": ("/track/{petition.number}/{token}/rate/", {**public(NOTFOUND), "enterprise": 400}, "post"),
+    "petitions:letter": (
+        "/track/{petition.number}/{token}/letter/{attachment.pk}/",
+        {**public(NOTFOUND), "enterprise": OK},
+        "get",
+    ),
     "scoring:board": ("/scores/", staff_only(), "get"),
     "scoring:record": (
         "/scores/person/{deputy_person.pk}/",
@@ -344,7 +349,8 @@ def objects(world):
     from deputies.services import reception_days_generate
 
     petition = PetitionFactory(point=world.point)
-    attachment = Attachment(petition=petition, kind="pdf", original_name="a.pdf", size=10)
+    # A reply letter: staff reach it through the desk and the API, the enterprise by its link.
+    attachment = Attachment(petition=petition, kind="pdf", original_name="a.pdf", size=10, purpose="reply_letter")
     attachment.file.save("x", ContentFile(b"%PDF-1.4\n%%EOF"), save=False)
     attachment.save()
     reception_days_generate()

@@ -54,6 +54,8 @@ def sample_input(action, petition, w) -> dict | None:
     and the tracking page bind."""
     into = PetitionFactory(point=petition.point).number if action == "merge" else None
     return {
+        "accept": {"urgency": "urgent"},
+        "set_urgency": {"urgency": "critical"},
         "reject": {"reason": "不属于受理范围"},
         "merge": {"into": into},
         "resolve_on_site": {"result": "现场解答"},
@@ -146,7 +148,7 @@ class TestRights:
             services.petition_accept(petition=other, actor=world.office)
 
     def test_admin_buttons_follow_the_table(self, world, petition):
-        assert allowed_actions(petition, world.deputy) == ["accept", "reject", "merge", "note"]
+        assert allowed_actions(petition, world.deputy) == ["accept", "set_urgency", "reject", "merge", "note"]
         assert allowed_actions(petition, world.handler) == []
         petition = drive(petition, world, Status.DISPATCHED)
         assert allowed_actions(petition, world.handler) == ["sign", "return", "note"]

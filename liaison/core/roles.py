@@ -13,7 +13,7 @@ DEPUTY = "代表"
 GRID_WORKER = "网格员"
 DEPARTMENT_HANDLER = "承办单位经办人"
 # Data every office shares — the holiday calendar, the chains and their segments, the scoring
-# rules: one office changing them changes every other's deadlines, pages and scores, so they are
+# rules, the deadline rules: one office changing them changes every other's deadlines, pages and scores, so they are
 # kept by named people (the district or city office's administrator), not by every office.
 REFERENCE_KEEPER = "基础数据管理员"
 
@@ -34,6 +34,7 @@ _TRIAGE = [
     *_crud("petitions.attachment", *_VIEW),
     *_crud("petitions.petitionevent", *_VIEW),
     *_crud("petitions.department", *_VIEW),
+    *_crud("petitions.deadlinerule", *_VIEW),
 ]
 _POINT_READ = [
     *_crud("points.industrychain", *_VIEW),
@@ -67,6 +68,7 @@ ROLES: dict[str, list[str]] = {
         *_crud("deputies.enterpriselink", *_ALL),
         *_DEPUTY_WORK,
         *_crud("core.holiday", *_VIEW),
+        *_crud("petitions.deadlinerule", *_VIEW),
         *_crud("deputies.receptionday", *_EDIT),
         *_crud("core.notification", *_VIEW),
         *_crud("points.grouprobot", *_ALL),
@@ -93,6 +95,7 @@ ROLES: dict[str, list[str]] = {
         *_crud("points.industrychain", *_EDIT),
         *_crud("points.chainsegment", *_ALL),
         *_crud("scoring.scoringrule", "view", "change"),
+        *_crud("petitions.deadlinerule", *_ALL),
     ],
     DEPARTMENT_HANDLER: [
         *_crud("petitions.petition", "view"),

@@ -85,6 +85,13 @@ def add_workdays(start: dt.date, days: int) -> dt.date:
     return WorkCalendar(start, start + dt.timedelta(days=days * 3 + 14)).add_workdays(start, days)
 
 
+def end_of_day(day: dt.date) -> dt.datetime:
+    """The last instant of ``day`` in the portal's time zone: a deadline "by that day"."""
+    from django.utils import timezone
+
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.max))
+
+
 def is_workday(day: dt.date) -> bool:
     return WorkCalendar(day, day).is_workday(day)
 

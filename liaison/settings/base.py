@@ -368,6 +368,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "PetitionStatusEnum": "petitions.models.Status",
+        "AttachmentKindEnum": "petitions.models.Attachment.Kind",
         "ReceptionDayStatusEnum": "deputies.models.ReceptionDay.Status",
         "ProblemCodeEnum": "liaison.core.api.PROBLEM_CODES",
     },

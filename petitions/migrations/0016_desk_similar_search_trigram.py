@@ -26,6 +26,6 @@ def remove_index(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("petitions", "0011_public_summary")]
+    dependencies = [("petitions", "0015_desk_triage_reply_letters")]
 
     operations = [TrigramExtension(), migrations.RunPython(add_index, remove_index)]
