@@ -12,7 +12,7 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Max, Q, Sum
+from django.db.models import Count, F, Max, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
@@ -266,14 +266,13 @@ def figure_sums(points, start: dt.date, end: dt.date, groupings: dict[str, tuple
 
     Stored rows are summed in the database (one aggregate per grouping); the rows of requests
     with a timeline entry the roll-up has not read yet are taken out and computed live instead.
-    Queries: two, plus one per grouping, plus six when anything changed since the last run."""
-    mark = DailyFiguresMark.objects.filter(pk=1).values_list("event_id", flat=True).first() or 0
+    Queries: one, plus one per grouping, plus six when anything changed since the last run."""
     tz = timezone.get_current_timezone()
     since = dt.datetime.combine(start, dt.time.min, tzinfo=tz)
     until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
     dirty = set(
         PetitionEvent.objects.filter(
-            id__gt=mark,
+            id__gt=Coalesce(Subquery(DailyFiguresMark.objects.filter(pk=1).values("event_id")), 0),
             petition__point__in=points,
             petition__submitted_at__gte=since,
             petition__submitted_at__lt=until,
