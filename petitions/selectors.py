@@ -104,15 +104,15 @@ def statistics(points, start: dt.date, end: dt.date, today: dt.date | None = Non
     monthly trend, breakdowns by category and department, and the department and point rankings.
 
     Summed from the daily roll-ups (``petitions.rollups``), exact now: a fixed number of
-    aggregate queries whatever the number of requests; plus the requests overdue now, and the
-    points' people, inspections and suggestions."""
+    aggregate queries whatever the number of requests; plus the points' requests overdue now
+    (whenever submitted), people, inspections and suggestions."""
     today = today or timezone.localdate()
     sums = figure_sums(points, start, end, GROUPINGS)
     totals = {**sums["totals"][()]}
     totals |= _rates(totals)
-    totals["overdue"] = Petition.objects.filter(
-        point__in=points, status__in=OPEN_STATUSES, due_date__lt=today, **submitted_between(start, end)
-    ).count()
+    # A state of today, not of the period: every request of these points past its deadline now,
+    # counted on the small index of open requests alone.
+    totals["overdue"] = Petition.objects.filter(point__in=points, status__in=OPEN_STATUSES, due_date__lt=today).count()
     labels = dict(Category.choices)
     by_category = [
         {"label": str(labels.get(key[0], key[0])), "value": cell["received"]}
