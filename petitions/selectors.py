@@ -229,6 +229,7 @@ def chain_year_requests(chain, year: int) -> dict:
         dt.date(year, 1, 1),
         dt.date(year, 12, 31),
         {"cells": ("segment", "category")},
+        names=("received", "resolved", "workdays"),
     )["cells"]
     by_segment: dict = {}
     by_category: dict = {}
