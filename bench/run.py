@@ -422,6 +422,7 @@ def measure_chain():
     from django.test import Client
     from django.utils import timezone
 
+    from petitions.models import DailyFiguresMark
     from points.models import IndustryChain
 
     with connection.cursor() as cursor:
@@ -429,7 +430,9 @@ def measure_chain():
             "UPDATE points_enterprise SET segment_id = (SELECT min(id) FROM points_chainsegment) + id % 7,"
             " chain_role = CASE WHEN id <= 2 THEN 'leader' WHEN id <= 20 THEN 'sub_leader'"
             " WHEN id % 10 = 0 THEN 'backbone' WHEN id % 10 = 1 THEN 'tech_sme' ELSE 'supplier' END"
+            " WHERE segment_id IS DISTINCT FROM (SELECT min(id) FROM points_chainsegment) + id % 7"
         )
+        segments_moved = cursor.rowcount
         cursor.execute("DELETE FROM points_enterpriserelation")
         cursor.execute(
             "INSERT INTO points_enterpriserelation (source_id, target_id, kind)"
@@ -445,7 +448,8 @@ def measure_chain():
         )
         for table in ("points_enterprise", "points_enterpriserelation", "deputies_suggestion"):
             cursor.execute(f"ANALYZE {table}")
-    rollup_all()  # the segments were rewritten behind the services' back
+    if segments_moved or not DailyFiguresMark.objects.exists():
+        rollup_all()  # the segments were rewritten behind the services' back
     chain = IndustryChain.objects.get(code="nev")
     key = f"chain:{chain.pk}:{timezone.localdate().year}"
     client = Client()
