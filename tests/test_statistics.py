@@ -140,6 +140,16 @@ class TestPageScopeAndExports:
 
     def test_bad_dates_are_a_clear_error_not_a_failure(self, client, world):
         client.force_login(world.office)
-        for query in ("start=2026-13-01&end=2026-12-31", "start=x&end=y", "start=2026-12-31&end=2026-01-01"):
+        for query in (
+            "start=2026-13-01&end=2026-12-31",
+            "start=x&end=y",
+            "start=2026-12-31&end=2026-01-01",
+            "start=2026-01-01&end=9999-12-31",  # the day after would overflow
+            "start=0001-01-01&end=2026-12-31",  # centuries of months
+            "point=999999&start=2026-01-01&end=2026-12-31",
+            "point=abc",
+        ):
             assert client.get(f"/statistics/?{query}").status_code == 400
             assert client.get(f"/ledgers/point-ranking/export.csv?{query}").status_code == 400
+        body = client.get("/statistics/?start=2026-01-01&end=9999-12-31").content.decode()
+        assert "请选择 2000 年至 2100 年之间的日期" in body
