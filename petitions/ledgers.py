@@ -135,7 +135,7 @@ def department_rows(points, start, end):
 
 def point_rows(points, start, end):
     sums = figure_sums(points, start, end, {"point": ("point",)})["point"]
-    for row in point_ranking(sums):
+    for row in point_ranking(sums, points):
         yield [
             row["rank"],
             row["name"],
