@@ -29,6 +29,8 @@ BEAT_SCHEDULE = {
     },
     # Performance points for new source records (the sync inserts only what is missing).
     "sync-scores": {"task": "scoring.tasks.sync_scores", "schedule": crontab(minute="*/10")},
+    # Daily roll-ups of request figures (statistics, chain page): the days of requests changed since the last run.
+    "rollup-daily-figures": {"task": "petitions.tasks.rollup_daily_figures", "schedule": crontab(minute="*/10")},
     # Send what is pending: retries after failures and anything queued while the broker was down.
     "deliver-notifications": {"task": "liaison.core.tasks.deliver_due_notifications", "schedule": crontab()},
 }

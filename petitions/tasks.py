@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from . import escalation, platforms
+from . import escalation, platforms, rollups
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -30,3 +30,10 @@ def record_missing_deliveries() -> int:
     recorded = platforms.record_missing()
     platforms.drain()
     return recorded
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def rollup_daily_figures() -> int:
+    """Bring the daily roll-ups of request figures up to date (the days of requests with new
+    timeline entries; everything on the first run). Re-runnable: rows are replaced, not added."""
+    return rollups.rollup_changed()

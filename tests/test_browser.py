@@ -323,15 +323,65 @@ def test_display_screen_renders_and_refreshes(desktop, live_server, world):
 
 
 def test_statistics_page(desktop, live_server, world):
+    import datetime as dt
+    import random
+    from zoneinfo import ZoneInfo
+
     from playwright.sync_api import expect
 
+    from petitions.models import Petition
+
+    from .test_rollups import random_history
+
+    # A year of requests at both points, walked through the workflow at random; the office sees its own.
+    random_history(world, random.Random(5), 60)
     for category in ("transport", "transport", "policy", "labour"):
-        PetitionFactory(point=world.point, category=category)
+        PetitionFactory(
+            point=world.point, category=category, now=dt.datetime(2026, 11, 20, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
+        )
+    mine = Petition.objects.filter(point=world.point).count()
     login(desktop, live_server, "office")
-    desktop.goto(f"{live_server.url}/statistics/")
-    expect(desktop.get_by_test_id("received")).to_have_text("4")
+    desktop.goto(f"{live_server.url}/statistics/?start=2026-01-01&end=2026-12-31")
+    expect(desktop.get_by_test_id("received")).to_have_text(str(mine))
     expect(desktop.locator("svg.bars").first).to_be_visible()
+    expect(desktop.get_by_test_id("trend-counts")).to_be_visible()
     shot(desktop, "6-statistics")
+    text, size = _pdf_text(desktop)
+    assert size == [595, 842]  # A4 (landscape), in points
+    for heading in (
+        "统计",
+        "诉求月度趋势",
+        "承办单位考核排名",
+        "活动点考核排名",
+        "名次",
+        "按时签收率",
+        "满意率",
+        world.point.name,
+    ):
+        assert heading in text, heading
+    assert "工作人员登录" not in text and "查看" not in text  # no site chrome, no form buttons
+
+
+def test_office_prints_the_suggestion_ledger_to_pdf(desktop, live_server, world):
+    import datetime as dt
+
+    from deputies.models import Suggestion
+
+    Suggestion.objects.create(point=world.point, title="关于加快充储泊配设施建设的建议", filed_on=dt.date(2026, 6, 1))
+    login(desktop, live_server, "office")
+    desktop.goto(f"{live_server.url}/ledgers/suggestions/?point={world.point.pk}&start=2026-01-01&end=2026-12-31")
+    text, size = _pdf_text(desktop)
+    assert size == [595, 842]
+    for heading in (
+        "建议台账",
+        "序号",
+        "提交日期",
+        "领衔及附议代表",
+        "承办单位",
+        "答复日期",
+        "关于加快充储泊配设施建设的建议",
+    ):
+        assert heading in text, heading
 
 
 def test_bad_input_shows_chinese_errors_and_keeps_what_was_typed(phone, live_server, world, settings, tmp_path):

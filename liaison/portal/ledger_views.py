@@ -12,6 +12,7 @@ from liaison.core.ledger import REGISTRY, csv_response, numbered, xlsx_response
 from points.models import LiaisonPoint
 
 PRINT_LIMIT = 5000  # beyond this the print view asks for an export instead
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
 
 
 class LedgerFilter(forms.Form):
@@ -29,6 +30,10 @@ class LedgerFilter(forms.Form):
         data = super().clean()
         if data.get("start") and data.get("end") and data["start"] > data["end"]:
             raise forms.ValidationError(_("The period must start before it ends."))
+        # Dates at the calendar's ends overflow the day after the period; centuries of months
+        # would draw charts of thousands of bars. No record here predates 2000.
+        if any(day and not FIRST_DAY <= day <= LAST_DAY for day in (data.get("start"), data.get("end"))):
+            raise forms.ValidationError(_("Choose dates between 2000 and 2100."))
         return data
 
 

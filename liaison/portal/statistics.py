@@ -17,4 +17,5 @@ def statistics_view(request):
             points = points.filter(pk=form.cleaned_data["point"].pk)
         context["stats"] = statistics(points, form.cleaned_data["start"], form.cleaned_data["end"])
         context["start"], context["end"] = form.cleaned_data["start"], form.cleaned_data["end"]
+        context["query"] = request.GET.urlencode()
     return render(request, "petitions/statistics.html", context, status=200 if form.is_valid() else 400)
