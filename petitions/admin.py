@@ -17,15 +17,17 @@ from django.utils.translation import gettext_lazy as _
 
 from deputies.models import ReceptionDay
 from liaison.core.admin_base import ReadOnlyAdminMixin
+from liaison.core.admin_steps import step_buttons
 from points.admin_scope import ScopedAdmin
 from points.models import LiaisonPoint
 
 from . import desk, services
 from .access import access_petition
-from .actions import STEPS, allowed_steps
+from .actions import STEPS
 from .forms import RequestFieldsMixin, linked_enterprises
 from .models import Attachment, Channel, Department, ExternalPlatform, Petition, PetitionEvent
 from .uploads import attachment_response
+from .workflow import TABLE
 
 
 @admin.register(Department)
@@ -268,11 +270,13 @@ class PetitionAdmin(ScopedAdmin):
 
     @admin.display(description=_("due"), ordering="due_date")
     def due(self, obj):
+        # The label shows only where the list's header does not (rows as cards on a phone).
+        label = format_html('<span class="cell-label">{}</span>', gettext("due"))
         if not obj.due_date:
-            return "—"
+            return format_html("{}—", label)
         if obj.is_open and obj.due_date < timezone.localdate():
-            return format_html('<strong class="overdue">{} {}</strong>', obj.due_date, gettext("overdue"))
-        return obj.due_date
+            return format_html('{}<strong class="overdue">{} {}</strong>', label, obj.due_date, gettext("overdue"))
+        return format_html("{}{}", label, obj.due_date)
 
     @admin.display(description=_("escalation"), ordering="escalation_level")
     def level(self, obj):
@@ -300,17 +304,40 @@ class PetitionAdmin(ScopedAdmin):
             petition = access_petition(request.user, object_id)
             can_see = request.user.has_perm("petitions.view_contact_phone")
             extra_context["contact_phone"] = petition.contact_phone if can_see else petition.masked_phone
-            extra_context["transitions"] = [
-                (step.name, step.label, step.form is None) for step in allowed_steps(petition, request.user)
-            ]
+            extra_context["transitions"] = step_buttons(TABLE, petition, request.user)
             extra_context["attachments"] = petition.attachments.all()
+            extra_context["summary"] = self.summary(petition)
         return super().changeform_view(request, object_id, form_url, extra_context)
+
+    @staticmethod
+    def summary(petition) -> dict:
+        """What the decision at the top of the request's page rests on."""
+        today = timezone.localdate()
+        return {
+            "age": (timezone.now() - petition.submitted_at).days,
+            "overdue": bool(petition.is_open and petition.due_date and petition.due_date < today),
+            "due_today": bool(petition.is_open and petition.due_date == today),
+        }
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return super().get_fieldsets(request, obj)
+        # The decision comes first (the summary and the steps); the whole record below it.
+        return [(_("Full record"), {"fields": self.readonly_fields})]
 
     def transition_view(self, request, pk, action):
         petition = access_petition(request.user, pk)
         step = STEPS.get(action)
         if step is None:
             raise PermissionDenied
+        back = reverse("admin:petitions_petition_change", args=[petition.pk])
+        try:
+            # Not now, or not this user (a stale page, a second tab): said on the request's page,
+            # before any form is shown or checked.
+            services.check_step(petition, step.name, request.user)
+        except services.TransitionRefused as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return redirect(back)
         form = step.bind(petition, request.POST or None, request.FILES or None)
         if request.method == "POST" and (form is None or form.is_valid()):
             try:
@@ -322,7 +349,7 @@ class PetitionAdmin(ScopedAdmin):
             # Back to the request if the actor may still see it (a handler who returned it may
             # not): else to the list, where the message is shown, never to a "not found" page.
             if Petition.objects.visible_to(request.user).filter(pk=petition.pk).exists():
-                return redirect(reverse("admin:petitions_petition_change", args=[petition.pk]))
+                return redirect(back)
             return redirect(reverse("admin:petitions_petition_changelist"))
         context = {
             **self.admin_site.each_context(request),
@@ -331,6 +358,7 @@ class PetitionAdmin(ScopedAdmin):
             "form": form,
             "title": f"{step.label} · {petition.number}",
             "action_label": step.label,
+            "warning": TABLE.warning(step.name),
         }
         return TemplateResponse(
             request, "admin/petitions/petition/transition.html", context, status=400 if form and form.errors else 200

@@ -163,20 +163,27 @@ def _record(petition: Petition, *, now, **fields) -> PetitionEvent:
     return event
 
 
+def check_step(petition: Petition, action: str, actor):
+    """Raise TransitionRefused unless ``actor`` may take step ``action`` on ``petition`` as
+    given; return the step. Services check the locked row; pages check before showing a form."""
+    rule = STEPS[action]
+    if petition.status not in rule.sources:
+        raise TransitionRefused(
+            _("This request is %(status)s; “%(action)s” is not possible now.")
+            % {"status": petition.get_status_display(), "action": rule.label}
+        )
+    if not actor_rights(actor, petition) & rule.rights:
+        raise TransitionRefused(_("You may not “%(action)s” this request.") % {"action": rule.label})
+    return rule
+
+
 def _transition(
     petition: Petition, action: str, actor, *, now=None, text="", public=True, check=None, **changes
 ) -> Petition:
     now = now or timezone.now()
-    rule = STEPS[action]
     with transaction.atomic():
         locked = Petition.objects.select_for_update().get(pk=petition.pk)
-        if locked.status not in rule.sources:
-            raise TransitionRefused(
-                _("This request is %(status)s; “%(action)s” is not possible now.")
-                % {"status": locked.get_status_display(), "action": rule.label}
-            )
-        if not actor_rights(actor, locked) & rule.rights:
-            raise TransitionRefused(_("You may not “%(action)s” this request.") % {"action": rule.label})
+        rule = check_step(locked, action, actor)
         if check:
             check(locked)
         from_status = locked.status
