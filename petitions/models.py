@@ -105,6 +105,8 @@ class PlatformCallback(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["platform", "callback_id"], name="callback_once")]
+        verbose_name = _("platform callback")
+        verbose_name_plural = _("platform callbacks")
 
     def __str__(self):
         return f"{self.platform_id}:{self.callback_id}"
@@ -348,6 +350,8 @@ class PetitionCounter(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["point", "year"], name="counter_unique")]
+        verbose_name = _("tracking number counter")
+        verbose_name_plural = _("tracking number counters")
 
     def __str__(self):
         return f"{self.point_id}/{self.year}: {self.last}"
