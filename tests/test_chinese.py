@@ -80,7 +80,8 @@ def english_words(html: str, data=frozenset()) -> set[str]:
         codes = "|".join(re.escape(d) for d in sorted(data, key=len, reverse=True))
         text = re.sub(rf"(?<![\w-])(?:{codes})(?![\w-])", " ", text, flags=re.IGNORECASE | re.ASCII)
     text = CODE.sub(" ", text)
-    return {w for w in WORD.findall(text) if w not in ALLOWED and w.upper() not in ALLOWED}
+    words = {w for w in WORD.findall(text) if w not in ALLOWED and w.upper() not in ALLOWED}
+    return words | ({"---------"} if "---------" in text else set())  # Django's empty choice
 
 
 def test_the_walk_catches_english_and_raw_codes_and_ignores_codes():
@@ -89,6 +90,7 @@ def test_the_walk_catches_english_and_raw_codes_and_ignores_codes():
         "new", "request", "accepted", "on", "time"
     }  # fmt: skip
     assert english_words("<td>office</td>", data={"office"}) == set()
+    assert english_words("<select><option>---------</option></select>") == {"---------"}
     assert english_words('<input placeholder="Search"><a title="Close">x</a>') == {"Search", "Close"}
     assert english_words("<script>var a = 'English';</script><style>p{}</style>PDF · BYD-2026-00001") == set()
 

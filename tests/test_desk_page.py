@@ -155,3 +155,18 @@ def test_the_request_page_costs_a_bounded_number_of_queries(client, world):
     with CaptureQueriesContext(connection) as six:
         client.get(CHANGE.format(many.pk))
     assert len(six) <= len(one) + 1
+
+
+def test_the_link_back_to_the_list_is_not_mistaken_for_closing_the_request(client, world, petition):
+    from deputies.services.suggestions import SUGGESTION
+
+    client.force_login(world.deputy)
+    body = client.get(CHANGE.format(petition.pk)).content.decode()
+    assert 'class="closelink">关闭</a>' in body and ">办结</a>" not in body
+    assert str(SUGGESTION.steps["close"].label) == "办结"  # closing a suggestion still reads 办结
+
+
+def test_empty_choices_prompt_in_chinese(client, world):
+    client.force_login(world.deputy)
+    body = client.get("/admin/petitions/petition/add/").content.decode()
+    assert "---------" not in body and '<option value="" selected>请选择</option>' in body

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from liaison.core.steps import StepRefused, StepTable
 
@@ -119,7 +120,8 @@ def suggestion_rate(*, suggestion, actor, rating: str, now=None) -> Suggestion:
         return suggestion
 
 
-@SUGGESTION.step("close", _("Close"), [S.RATED], S.CLOSED, POINT)
+# "Close" alone is also the admin's link back to the list (关闭); closing a suggestion is 办结.
+@SUGGESTION.step("close", pgettext_lazy("a suggestion", "Close"), [S.RATED], S.CLOSED, POINT)
 def suggestion_close(*, suggestion, actor, now=None) -> Suggestion:
     """rated → closed: nothing more is expected on it."""
     now = now or timezone.now()
