@@ -47,6 +47,7 @@ def screen(request, browser):  # noqa: F811
 
 def check(page, name=None):
     """The page fits the screen's width and shows no English; its screenshot, if asked."""
+    page.wait_for_function("document.readyState === 'complete' && document.body !== null")
     width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert width <= inner, f"{page.url} scrolls sideways at {inner} px ({width} px wide)"
     shown = page.evaluate("document.body.innerText")
@@ -93,6 +94,7 @@ def test_handler_signs_returns_without_a_404_and_replies(screen, live_server, wo
 
     login(screen, live_server, "handler")
     screen.click("tr[data-waiting=to_sign] a")
+    expect(screen.locator("#result_list")).to_contain_text(misrouted.number)
     check(screen)
     screen.click(f"#result_list a:has-text('{misrouted.number}')")
     screen.click("button[data-action=sign]")
