@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from deputies.models import Person, ReceptionDay, Suggestion
@@ -357,6 +358,11 @@ class PetitionCounter(models.Model):
         return f"{self.point_id}/{self.year}: {self.last}"
 
 
+def system_note(msgid: str, **params) -> dict:
+    """A timeline text the system writes: ``msgid`` (marked with gettext_noop) and its values."""
+    return {"msgid": msgid, "params": {key: str(value) for key, value in params.items()}}
+
+
 class PetitionEvent(models.Model):
     """One immutable line of a request's timeline: the audit trail, and the source of ledgers
     and scores. Rows are only ever inserted."""
@@ -393,6 +399,9 @@ class PetitionEvent(models.Model):
     )
     actor_label = models.CharField(_("by"), max_length=60)
     text = models.TextField(_("text"), blank=True)
+    # What the system wrote (not a person): its source text and values, translated when read,
+    # so that each reader sees it in their own language. ``text`` keeps the writer's rendering.
+    note = models.JSONField(_("system note"), default=dict, blank=True, editable=False)
     public = models.BooleanField(_("shown to the enterprise"), default=True)
     created_at = models.DateTimeField(_("at"), db_index=True)
 
@@ -426,6 +435,13 @@ class PetitionEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Timeline entries are immutable.")
+
+    @property
+    def shown_text(self) -> str:
+        """The text in the reader's language: a system note is translated as it is read."""
+        if self.note.get("msgid"):
+            return gettext(self.note["msgid"]) % self.note.get("params", {})
+        return self.text
 
 
 def attachment_path(instance, filename):

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from deputies.models import Person, Station
 from liaison.core.notifications import admin_link, notify_bulk, ref, user_channels
@@ -40,6 +41,7 @@ from .models import (
     PetitionEvent,
     Satisfaction,
     Status,
+    system_note,
 )
 from .uploads import CleanUpload
 from .workflow import ENTERPRISE, ENTERPRISE_ACTOR, HANDLE, STEPS, TRIAGE, PublicActor, SystemActor, actor_rights, step
@@ -178,9 +180,14 @@ def check_step(petition: Petition, action: str, actor):
 
 
 def _transition(
-    petition: Petition, action: str, actor, *, now=None, text="", public=True, check=None, **changes
+    petition: Petition, action: str, actor, *, now=None, text="", note=None, public=True, check=None, **changes
 ) -> Petition:
+    """The step ``action`` on the locked row, with its timeline entry: ``text`` as a person
+    wrote it, or ``note`` (``system_note``) for what the portal writes, read in each reader's
+    language."""
     now = now or timezone.now()
+    if note:
+        text = PetitionEvent(note=note).shown_text
     with transaction.atomic():
         locked = Petition.objects.select_for_update().get(pk=petition.pk)
         rule = check_step(locked, action, actor)
@@ -204,6 +211,7 @@ def _transition(
             from_status=from_status,
             to_status=locked.status,
             text=text,
+            note=note or {},
             public=public,
             **_actor_fields(actor),
         )
@@ -266,7 +274,7 @@ def petition_merge(*, petition, into, actor, now=None) -> Petition:
         actor,
         now=now,
         check=check,
-        text=_("Merged into %(number)s") % {"number": into.number},
+        note=system_note(gettext_noop("Merged into %(number)s"), number=into.number),
         merged_into=into,
         due_date=None,
         closed_at=now,
@@ -317,7 +325,9 @@ def petition_dispatch(*, petition, actor, department: Department, due: dt.date |
         "dispatch",
         actor,
         now=now,
-        text=_("To %(department)s, reply due %(due)s") % {"department": department.name, "due": reply_due},
+        note=system_note(
+            gettext_noop("To %(department)s, reply due %(due)s"), department=department.name, due=reply_due
+        ),
         department=department,
         dispatched_at=now,
         reply_due=reply_due,

@@ -170,3 +170,27 @@ def test_empty_choices_prompt_in_chinese(client, world):
     client.force_login(world.deputy)
     body = client.get("/admin/petitions/petition/add/").content.decode()
     assert "---------" not in body and '<option value="" selected>请选择</option>' in body
+
+
+def test_system_notes_are_read_in_the_readers_language(client, world, petition):
+    """The dispatch note is written by the portal in one language and read in each reader's."""
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        services.petition_accept(petition=petition, actor=world.deputy)
+        services.petition_dispatch(petition=petition, actor=world.deputy, department=world.department)
+    event = petition.events.get(action="dispatch")
+    assert event.note["msgid"] == "To %(department)s, reply due %(due)s"
+    with translation.override("en"):
+        assert event.shown_text.startswith(f"To {world.department.name}, reply due ")
+    with translation.override("zh-hans"):
+        assert event.shown_text.startswith(f"交办{world.department.name}")
+
+    from django.conf import settings
+
+    client.force_login(world.deputy)
+    chinese = client.get(CHANGE.format(petition.pk)).content.decode()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = client.get(CHANGE.format(petition.pk)).content.decode()
+    assert f"To {world.department.name}, reply due" in english and f"交办{world.department.name}" not in english
+    assert f"交办{world.department.name}" in chinese
