@@ -174,8 +174,19 @@ ROLES = ["admin", "office", "head_byd", "deputy_li", "grid_wu", "handler_fg"]
 def demo(db, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     call_command("load_demo", stdout=io.StringIO())
-    # A new request, so that the first steps' pages are walked too.
-    PetitionFactory(point=LiaisonPoint.objects.get(code="byd-bishan"), title="厂区路灯损坏")
+    # Requests waiting at each of the first steps, so that every step's page is walked.
+    from django.contrib.auth import get_user_model
+
+    from petitions import services
+
+    point = LiaisonPoint.objects.get(code="byd-bishan")
+    head = get_user_model().objects.get(username="head_byd")
+    PetitionFactory(point=point, title="厂区路灯损坏")
+    accepted = PetitionFactory(point=point, title="园区道路积水")
+    services.petition_accept(petition=accepted, actor=head)
+    resolved = PetitionFactory(point=point, title="用工招聘对接")
+    services.petition_accept(petition=resolved, actor=head)
+    services.petition_resolve_on_site(petition=resolved, actor=head, result="已现场对接")
 
 
 def typed_codes() -> set[str]:

@@ -54,7 +54,8 @@ def check(page, name=None):
     words = english_words(f"<p>{html.escape(shown)}</p>", typed_codes())
     assert not words, f"{page.url}: {sorted(words)}"
     if name:
-        shot(page, f"{name}-{page.size_name}")
+        # On a phone, the first screen: what a deputy sees before scrolling is the point.
+        shot(page, f"{name}-{page.size_name}", full_page=page.size_name == "desktop")
 
 
 def test_deputy_triages_a_new_request_from_the_home_page_to_dispatch(screen, live_server, world):
@@ -193,3 +194,41 @@ def test_the_form_is_usable_at_200_percent_text_size(screen, live_server, world)
     assert box["x"] >= 0 and box["x"] + box["width"] <= inner  # reachable without sideways scrolling
     button.click()
     expect(screen.get_by_test_id("tracking-number")).to_be_visible()
+
+
+@pytest.fixture
+def phone_only(browser):  # noqa: F811
+    context, page = open_page(browser, viewport=SIZES["phone"], is_mobile=True, has_touch=True, device_scale_factor=2)
+    page.size_name = "phone"
+    yield page
+    context.close()
+
+
+def test_every_step_form_and_list_fits_a_phone(phone_only, live_server, world):
+    """Each step's page a deputy can open, and every list of the desk, at 390 px."""
+    from petitions.workflow import allowed_steps
+
+    new = PetitionFactory(point=world.point, title="新诉求")
+    accepted = PetitionFactory(point=world.point, title="已受理待交办")
+    services.petition_accept(petition=accepted, actor=world.deputy)
+    resolved = PetitionFactory(point=world.point, title="已现场办结待确认")
+    services.petition_accept(petition=resolved, actor=world.deputy)
+    services.petition_resolve_on_site(petition=resolved, actor=world.deputy, result="已现场答复")
+    login(phone_only, live_server, "deputy")
+    seen = set()
+    for petition in (new, accepted, resolved):
+        for step in allowed_steps(petition, world.deputy):
+            if step.form is not None and step.name not in seen:
+                seen.add(step.name)
+                phone_only.goto(f"{live_server.url}/admin/petitions/petition/{petition.pk}/do/{step.name}/")
+                check(phone_only)
+    assert {"reject", "merge", "dispatch", "resolve_on_site", "confirm", "note"} <= seen
+    phone_only.goto(f"{live_server.url}/admin/")
+    lists = phone_only.evaluate(
+        "[...document.querySelectorAll('#content-main a')].map(a => a.getAttribute('href'))"
+        ".filter(h => /^\\/admin\\/\\w+\\/\\w+\\/$/.test(h))"
+    )
+    assert "/admin/petitions/petition/" in lists
+    for path in lists:
+        phone_only.goto(live_server.url + path)
+        check(phone_only)

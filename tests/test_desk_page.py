@@ -194,3 +194,21 @@ def test_system_notes_are_read_in_the_readers_language(client, world, petition):
     english = client.get(CHANGE.format(petition.pk)).content.decode()
     assert f"To {world.department.name}, reply due" in english and f"交办{world.department.name}" not in english
     assert f"交办{world.department.name}" in chinese
+
+
+def test_every_record_with_steps_confirms_what_cannot_be_undone(client, world):
+    """The same table entry serves the other records' steps: cancelling a reception day."""
+    import datetime as dt
+
+    from deputies import services as deputy_services
+    from deputies.models import ReceptionDay
+
+    deputy_services.reception_days_generate(today=dt.date(2026, 12, 1), months=1)
+    day = ReceptionDay.objects.get(point=world.point, month=dt.date(2026, 12, 1))
+    client.force_login(world.head)
+    page = client.get(f"/admin/deputies/receptionday/{day.pk}/change/").content.decode()
+    assert f'<a class="button" href="/admin/deputies/receptionday/{day.pk}/do/cancel/" data-action="cancel">' in page
+    step = client.get(f"/admin/deputies/receptionday/{day.pk}/do/cancel/").content.decode()
+    assert "接待日取消后无法恢复" in step and 'value="确认取消"' in step
+    day.refresh_from_db()
+    assert day.status == ReceptionDay.Status.PLANNED

@@ -28,7 +28,12 @@ def suggestion_rights(actor, suggestion: Suggestion) -> set[str]:
     return rights
 
 
-SUGGESTION = StepTable("suggestion", subject="suggestion", rights=suggestion_rights)
+SUGGESTION = StepTable(
+    "suggestion",
+    subject="suggestion",
+    rights=suggestion_rights,
+    irreversible={"close": _("A closed suggestion can no longer be changed.")},
+)
 
 
 def _locked(suggestion: Suggestion) -> Suggestion:

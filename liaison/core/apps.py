@@ -12,7 +12,6 @@ class CoreConfig(AppConfig):
         from . import roles
 
         post_migrate.connect(roles.sync_groups_after_migrate, sender=self)
-        use_chinese_empty_choice()
 
 
 EMPTY_CHOICE = _("Please choose")
@@ -27,3 +26,8 @@ def use_chinese_empty_choice():
 
     fields.BLANK_CHOICE_DASH[:] = [("", EMPTY_CHOICE)]
     form_models.ModelChoiceField.__init__.__kwdefaults__["empty_label"] = EMPTY_CHOICE
+
+
+# Set as the app registry loads this module, before the admin's autodiscovery (in the admin's
+# ready()) builds forms whose fields keep the default they were created with.
+use_chinese_empty_choice()
