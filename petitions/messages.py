@@ -64,7 +64,7 @@ def public_timeline(petition: Petition) -> list[dict]:
         {
             "action": event.action,
             "action_label": str(PUBLIC_STATUS[event.action]),
-            "text": event.text if event.public else "",
+            "text": event.shown_text if event.public else "",
             "created_at": event.created_at,
         }
         for event in events

@@ -194,6 +194,9 @@ def test_system_notes_are_read_in_the_readers_language(client, world, petition):
     english = client.get(CHANGE.format(petition.pk)).content.decode()
     assert f"To {world.department.name}, reply due" in english and f"交办{world.department.name}" not in english
     assert f"交办{world.department.name}" in chinese
+    # The enterprise's tracking page reads it in the language it chose too.
+    tracked = client.get(petition.get_tracking_url()).content.decode()
+    assert f"To {world.department.name}, reply due" in tracked
 
 
 def test_every_record_with_steps_confirms_what_cannot_be_undone(client, world):
