@@ -232,3 +232,14 @@ def test_every_step_form_and_list_fits_a_phone(phone_only, live_server, world):
     for path in lists:
         phone_only.goto(live_server.url + path)
         check(phone_only)
+
+
+def test_the_people_pickers_speak_chinese(phone_only, live_server, world):
+    """The handlers' picker is drawn by the admin's script from its translation catalog."""
+    from playwright.sync_api import expect
+
+    login(phone_only, live_server, "office")
+    phone_only.goto(f"{live_server.url}/admin/petitions/department/{world.department.pk}/change/")
+    expect(phone_only.locator("#id_handlers_add_all")).to_be_visible()  # drawn by the script
+    expect(phone_only.locator("#id_handlers_add_all")).to_have_text("全选")
+    check(phone_only)
