@@ -15,7 +15,7 @@ runs again. The periodic delivery scan sends what was recorded.
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from deputies.models import Person, Station
 from liaison.core.models import Notification
@@ -23,7 +23,7 @@ from liaison.core.notifications import absolute_url, admin_link, notify, user_ch
 from points.models import GroupRobot
 from points.robots import notify_robots
 
-from .models import Petition, PetitionEvent, Status
+from .models import Petition, PetitionEvent, Status, system_note
 
 Action = PetitionEvent.Action
 
@@ -165,22 +165,27 @@ def _dispatched(event, petition, now) -> None:
             now=now,
         )
     if department.platform_id is None:
+        how = (
+            system_note(gettext_noop("An SMS went to its office phone %(phone)s."), phone=department.phone)
+            if department.phone
+            else system_note(gettext_noop("It has no office phone either."))
+        )
+        note = system_note(
+            gettext_noop(
+                "%(department)s has no handler account and no platform: nobody there sees it in the portal. "
+                "%(how)s Please follow it up by phone."
+            ),
+            department=department.name,
+            how=how,
+        )
         PetitionEvent.objects.create(
             petition=petition,
             action=Action.NOTE,
             from_status=petition.status,
             to_status=petition.status,
             actor_label=_("system"),
-            text=_(
-                "%(department)s has no handler account and no platform: nobody there sees it in the portal. "
-                "%(how)s Please follow it up by phone."
-            )
-            % {
-                "department": department.name,
-                "how": _("An SMS went to its office phone %(phone)s.") % {"phone": department.phone}
-                if department.phone
-                else _("It has no office phone either."),
-            },
+            note=note,
+            text=PetitionEvent(note=note).shown_text,
             public=False,
             created_at=now,
         )

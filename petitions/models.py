@@ -359,8 +359,18 @@ class PetitionCounter(models.Model):
 
 
 def system_note(msgid: str, **params) -> dict:
-    """A timeline text the system writes: ``msgid`` (marked with gettext_noop) and its values."""
-    return {"msgid": msgid, "params": {key: str(value) for key, value in params.items()}}
+    """A timeline text the system writes: ``msgid`` (marked with gettext_noop) and its values;
+    a value may itself be a note (a sentence chosen by the case), translated with it."""
+    return {
+        "msgid": msgid,
+        "params": {key: value if isinstance(value, dict) else str(value) for key, value in params.items()},
+    }
+
+
+def render_note(note: dict) -> str:
+    """``note`` in the active language."""
+    params = {key: render_note(value) if isinstance(value, dict) else value for key, value in note["params"].items()}
+    return gettext(note["msgid"]) % params if params else gettext(note["msgid"])
 
 
 class PetitionEvent(models.Model):
@@ -439,9 +449,7 @@ class PetitionEvent(models.Model):
     @property
     def shown_text(self) -> str:
         """The text in the reader's language: a system note is translated as it is read."""
-        if self.note.get("msgid"):
-            return gettext(self.note["msgid"]) % self.note.get("params", {})
-        return self.text
+        return render_note(self.note) if self.note.get("msgid") else self.text
 
 
 def attachment_path(instance, filename):

@@ -215,3 +215,25 @@ def test_every_record_with_steps_confirms_what_cannot_be_undone(client, world):
     assert "接待日取消后无法恢复" in step and 'value="确认取消"' in step
     day.refresh_from_db()
     assert day.status == ReceptionDay.Status.PLANNED
+
+
+def test_a_note_with_a_sentence_chosen_by_the_case_is_read_in_the_readers_language(world, petition):
+    """'Nobody at this department sees it': one sentence nested in another, both translated."""
+    from django.utils import translation
+
+    from .factories import DepartmentFactory
+
+    nobody = DepartmentFactory(name="区档案馆", organisation=world.department.organisation, phone="02312345678")
+    with translation.override("zh-hans"):
+        services.petition_accept(petition=petition, actor=world.deputy)
+        services.petition_dispatch(petition=petition, actor=world.deputy, department=nobody)
+    note = petition.events.get(action="note")
+    with translation.override("en"):
+        assert note.shown_text == (
+            "区档案馆 has no handler account and no platform: nobody there sees it in the portal. "
+            "An SMS went to its office phone 02312345678. Please follow it up by phone."
+        )
+    with translation.override("zh-hans"):
+        assert note.shown_text.startswith("区档案馆") and "02312345678" in note.shown_text
+        assert not any("a" <= c <= "z" for c in note.shown_text)
+        assert note.text == note.shown_text  # the writer's rendering is kept as well
