@@ -369,7 +369,8 @@ def system_note(msgid: str, **params) -> dict:
 
 def render_note(note: dict) -> str:
     """``note`` in the active language."""
-    params = {key: render_note(value) if isinstance(value, dict) else value for key, value in note["params"].items()}
+    given = note.get("params", {})
+    params = {key: render_note(value) if isinstance(value, dict) else value for key, value in given.items()}
     return gettext(note["msgid"]) % params if params else gettext(note["msgid"])
 
 
