@@ -120,11 +120,15 @@ class UnassignedFilter(admin.SimpleListFilter):
 
 class EventInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = PetitionEvent
-    fields = ["created_at", "action", "from_status", "to_status", "actor_label", "shown_text", "public"]
+    fields = ["created_at", "action", "from_status", "to_status", "shown_actor", "shown_text", "public"]
     readonly_fields = fields
     extra = 0
     can_delete = False
     show_change_link = False
+
+    @admin.display(description=_("by"))
+    def shown_actor(self, obj):
+        return obj.shown_actor
 
     @admin.display(description=_("text"))
     def shown_text(self, obj):

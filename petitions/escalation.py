@@ -27,7 +27,7 @@ from liaison.core.workdays import WorkCalendar
 from points.models import GroupRobot, LiaisonPoint
 from points.robots import notify_robots
 
-from .models import OPEN_STATUSES, Petition, PetitionEvent, Status
+from .models import OPEN_STATUSES, SYSTEM_LABEL, Petition, PetitionEvent, Status
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +199,7 @@ def escalate_batch(level: int, threshold: dt.date, now) -> int:
             action=PetitionEvent.Action.ESCALATE,
             from_status=F("status"),
             to_status=F("status"),
-            actor_label=_("system"),
+            actor_label=SYSTEM_LABEL,
             text=Concat(
                 Value(_("Level %(level)d: %(label)s") % {"level": level, "label": _(label)}),
                 _passed_up(level),

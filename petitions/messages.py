@@ -14,7 +14,6 @@ runs again. The periodic delivery scan sends what was recorded.
 """
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from deputies.models import Person, Station
@@ -23,7 +22,7 @@ from liaison.core.notifications import absolute_url, admin_link, notify, user_ch
 from points.models import GroupRobot
 from points.robots import notify_robots
 
-from .models import Petition, PetitionEvent, Status, system_note
+from .models import SYSTEM_LABEL, Petition, PetitionEvent, Status, system_note
 
 Action = PetitionEvent.Action
 
@@ -183,7 +182,7 @@ def _dispatched(event, petition, now) -> None:
             action=Action.NOTE,
             from_status=petition.status,
             to_status=petition.status,
-            actor_label=_("system"),
+            actor_label=SYSTEM_LABEL,
             note=note,
             text=PetitionEvent(note=note).shown_text,
             public=False,

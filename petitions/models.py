@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from deputies.models import Person, ReceptionDay, Suggestion
@@ -358,6 +358,10 @@ class PetitionCounter(models.Model):
         return f"{self.point_id}/{self.year}: {self.last}"
 
 
+# Who wrote a note no person wrote: stored as its source text, read in the reader's language.
+SYSTEM_LABEL = gettext_noop("system")
+
+
 def system_note(msgid: str, **params) -> dict:
     """A timeline text the system writes: ``msgid`` (marked with gettext_noop) and its values;
     a value may itself be a note (a sentence chosen by the case), translated with it."""
@@ -446,6 +450,11 @@ class PetitionEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Timeline entries are immutable.")
+
+    @property
+    def shown_actor(self) -> str:
+        """Who took the step; the portal itself named in the reader's language."""
+        return gettext(self.actor_label) if self.actor_label == SYSTEM_LABEL else self.actor_label
 
     @property
     def shown_text(self) -> str:

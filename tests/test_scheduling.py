@@ -371,3 +371,7 @@ def test_escalation_notes_are_read_in_the_readers_language(world):
     assert english[0] == "Level 1: reminder to the handler and the point head"
     assert english[1].startswith("Level 2: supervised by the street working committee; nobody at its own office")
     assert english[1].endswith(f"so it went to {world.office.organisations.get().name}")
+    with translation.override("en"):
+        assert {e.shown_actor for e in events} == {"system"}
+    with translation.override("zh-hans"):
+        assert {e.shown_actor for e in events} == {"系统"}
