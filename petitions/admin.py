@@ -4,8 +4,6 @@ Every change of a request goes through ``services``; the admin only offers the t
 ``workflow.allowed_actions`` says apply to this user and this request.
 """
 
-import datetime as dt
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import SEARCH_VAR
@@ -21,13 +19,15 @@ from django.utils.translation import gettext_lazy as _
 
 from deputies.models import ReceptionDay
 from liaison.core.admin_base import ReadOnlyAdminMixin
+from liaison.core.admin_steps import step_buttons
 from liaison.core.paging import CappedPaginator
 from points.admin_scope import ScopedAdmin
 from points.models import LiaisonPoint
 
 from . import desk, services, similar
 from .access import access_petition
-from .actions import STEPS, allowed_steps
+from .actions import STEPS
+from .deadlines import deadline_text
 from .escalation import LEVEL_LABELS
 from .forms import RequestFieldsMixin, linked_enterprises
 from .models import (
@@ -43,6 +43,7 @@ from .models import (
 )
 from .querysets import urgency_rank
 from .uploads import attachment_response
+from .workflow import TABLE
 
 
 @admin.register(Department)
@@ -155,11 +156,19 @@ class UnassignedFilter(admin.SimpleListFilter):
 
 class EventInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = PetitionEvent
-    fields = ["created_at", "action", "from_status", "to_status", "actor_label", "text", "public"]
+    fields = ["created_at", "action", "from_status", "to_status", "shown_actor", "shown_text", "public"]
     readonly_fields = fields
     extra = 0
     can_delete = False
     show_change_link = False
+
+    @admin.display(description=_("by"))
+    def shown_actor(self, obj):
+        return obj.shown_actor
+
+    @admin.display(description=_("text"))
+    def shown_text(self, obj):
+        return obj.shown_text
 
 
 class StaffPetitionAddForm(RequestFieldsMixin, forms.ModelForm):
@@ -342,14 +351,14 @@ class PetitionAdmin(ScopedAdmin):
 
     @admin.display(description=_("due"), ordering=F("due_at").asc(nulls_last=True))
     def due(self, obj):
+        # The label shows only where the list's header does not (rows as cards on a phone).
+        label = format_html('<span class="cell-label">{}</span>', gettext("due"))
         if not obj.due_at:
-            return "—"
-        local = timezone.localtime(obj.due_at)
-        # A day's deadline shows as the day; an hour's to the minute.
-        shown = f"{local:%Y-%m-%d}" if local.time() == dt.time.max else f"{local:%Y-%m-%d %H:%M}"
+            return format_html("{}—", label)
+        shown = deadline_text(obj.due_at)
         if obj.is_open and obj.due_at < timezone.now():
-            return format_html('<strong class="overdue">{} {}</strong>', shown, gettext("overdue"))
-        return shown
+            return format_html('{}<strong class="overdue">{} {}</strong>', label, shown, gettext("overdue"))
+        return format_html("{}{}", label, shown)
 
     @admin.display(description=_("escalation"), ordering="escalation_level")
     def level(self, obj):
@@ -377,18 +386,43 @@ class PetitionAdmin(ScopedAdmin):
             petition = access_petition(request.user, object_id)
             can_see = request.user.has_perm("petitions.view_contact_phone")
             extra_context["contact_phone"] = petition.contact_phone if can_see else petition.masked_phone
-            extra_context["transitions"] = [
-                (step.name, step.label, step.form is None) for step in allowed_steps(petition, request.user)
-            ]
+            extra_context["transitions"] = step_buttons(TABLE, petition, request.user)
             extra_context["attachments"] = petition.attachments.all()
             extra_context.update(similar.duplicates_panel(petition, request.user))
+            extra_context["summary"] = self.summary(petition)
         return super().changeform_view(request, object_id, form_url, extra_context)
+
+    @staticmethod
+    def summary(petition) -> dict:
+        """What the decision at the top of the request's page rests on."""
+        now, due = timezone.now(), petition.due_at
+        now_day = timezone.localdate(now)
+        return {
+            "age": (now - petition.submitted_at).days,
+            "due_text": deadline_text(due) if due else "",
+            "overdue": bool(petition.is_open and due and due < now),
+            "due_today": bool(petition.is_open and due and due >= now and timezone.localdate(due) == now_day),
+        }
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return super().get_fieldsets(request, obj)
+        # The decision comes first (the summary and the steps); the whole record below it.
+        return [(_("Full record"), {"fields": self.readonly_fields})]
 
     def transition_view(self, request, pk, action):
         petition = access_petition(request.user, pk)
         step = STEPS.get(action)
         if step is None:
             raise PermissionDenied
+        back = reverse("admin:petitions_petition_change", args=[petition.pk])
+        try:
+            # Not now, or not this user (a stale page, a second tab): said on the request's page,
+            # before any form is shown or checked.
+            services.check_step(petition, step.name, request.user)
+        except services.TransitionRefused as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return redirect(back)
         # A POST is always bound, even empty: a step whose fields are all optional (accepting
         # at the urgency it has) is then taken by its one-click button.
         posted = request.method == "POST"
@@ -407,7 +441,7 @@ class PetitionAdmin(ScopedAdmin):
             # Back to the request if the actor may still see it (a handler who returned it may
             # not): else to the list, where the message is shown, never to a "not found" page.
             if Petition.objects.visible_to(request.user).filter(pk=petition.pk).exists():
-                return redirect(reverse("admin:petitions_petition_change", args=[petition.pk]))
+                return redirect(back)
             return redirect(reverse("admin:petitions_petition_changelist"))
         context = {
             **self.admin_site.each_context(request),
@@ -416,6 +450,7 @@ class PetitionAdmin(ScopedAdmin):
             "form": form,
             "title": f"{step.label} · {petition.number}",
             "action_label": step.label,
+            "warning": TABLE.warning(step.name),
         }
         return TemplateResponse(
             request, "admin/petitions/petition/transition.html", context, status=400 if form and form.errors else 200

@@ -313,6 +313,8 @@ class PetitionFilter(django_filters.FilterSet):
 
 class EventOut(serializers.ModelSerializer):
     action_label = serializers.CharField(source="get_action_display")
+    text = serializers.CharField(source="shown_text", help_text="In the reader's language where the portal wrote it.")
+    actor_label = serializers.CharField(source="shown_actor")
 
     class Meta:
         model = PetitionEvent

@@ -65,6 +65,14 @@ def due_fields(when: dt.datetime | None, *, prefix: str = "due") -> dict:
     return {f"{prefix}_at": when, date_field: timezone.localdate(when) if when else None}
 
 
+def deadline_text(when: dt.datetime) -> str:
+    """A deadline as people read it: the day for the end of a day, else to the minute."""
+    local = timezone.localtime(when)
+    if local.time() == dt.time.max:
+        return f"{local:%Y-%m-%d}"
+    return f"{local:%Y-%m-%d %H:%M}"
+
+
 def stage_of(status: str) -> str | None:
     """The stage a request in ``status`` is in (None once it waits for nobody's deadline)."""
     return {

@@ -27,7 +27,7 @@ from liaison.core.workdays import WorkCalendar
 from points.models import GroupRobot, LiaisonPoint
 from points.robots import notify_robots
 
-from .models import OPEN_STATUSES, Petition, PetitionEvent, Status
+from .models import OPEN_STATUSES, SYSTEM_LABEL, Petition, PetitionEvent, Status
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +135,42 @@ def _passed_up(level: int):
     )
 
 
+# The level's note as each reader reads it (``PetitionEvent.note``): one sentence per case of
+# ``_passed_up``, so that each stays one message to translate.
+ESCALATION_NOTES = {
+    "own": gettext_noop("Level %(level)d: %(label)s"),
+    "went": gettext_noop(
+        "Level %(level)d: %(label)s; nobody at its own office has an active account, so it went to %(office)s"
+    ),
+    "nobody": gettext_noop(
+        "Level %(level)d: %(label)s; nobody up the organisation tree has an active account: please assign staff"
+    ),
+}
+
+
+def _escalation_note(level: int, label: str):
+    """The note of ``level`` per request, built by the database like its text (``_passed_up``)."""
+    msgid, office = Value(ESCALATION_NOTES["own"]), Value("")
+    if level in LEVEL_OFFICE:
+        offices = _offices(level)
+        went = [
+            (Q(**{f"_staff{j}": False for j in range(i)}, **{f"_staff{i}": True}), F(f"{path}__name"))
+            for i, path in enumerate(offices)
+            if i
+        ]
+        nobody = Q(**{f"_staff{i}": False for i in range(len(offices))})
+        msgid = Case(
+            *(When(case, then=Value(ESCALATION_NOTES["went"])) for case, _name in went),
+            When(nobody, then=Value(ESCALATION_NOTES["nobody"])),
+            default=msgid,
+            output_field=CharField(),
+        )
+        office = Case(*(When(case, then=name) for case, name in went), default=office, output_field=CharField())
+    return JSONObject(
+        msgid=msgid, params=JSONObject(level=Value(level), label=JSONObject(msgid=Value(label)), office=office)
+    )
+
+
 def _recipients(rows, level: int) -> list[tuple[object, str]]:
     """Who hears that requests reached ``level``, as (requests, path to the user) pairs for
     ``notify_select``: level 1 the department's handlers (or the handling deputy before
@@ -178,12 +214,13 @@ def escalate_batch(level: int, threshold: dt.datetime, now) -> int:
             action=PetitionEvent.Action.ESCALATE,
             from_status=F("status"),
             to_status=F("status"),
-            actor_label=_("system"),
+            actor_label=SYSTEM_LABEL,
             text=Concat(
                 Value(_("Level %(level)d: %(label)s") % {"level": level, "label": _(label)}),
                 _passed_up(level),
                 output_field=CharField(),
             ),
+            note=_escalation_note(level, label),
             public=False,
             created_at=now,
         )

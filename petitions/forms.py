@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from liaison.core.apps import EMPTY_CHOICE
 from liaison.core.text import CleanTextMixin
 from points.models import Enterprise
 
@@ -107,7 +108,7 @@ class PetitionForm(RequestFieldsMixin, forms.ModelForm):
         field.required = False
         field.empty_label = _("— choose, or type the name below —")
         self.fields["enterprise_name"].required = False
-        self.fields["category"].choices = [("", "---------"), *Category.choices]
+        self.fields["category"].choices = [("", EMPTY_CHOICE), *Category.choices]
         self.fields["title"].widget.attrs["maxlength"] = 100
 
     def clean_contact_name(self):

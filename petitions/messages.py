@@ -17,8 +17,7 @@ runs again. The periodic delivery scan sends what was recorded.
 """
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from deputies.models import Person, Station
 from liaison.core.models import Notification
@@ -26,7 +25,7 @@ from liaison.core.notifications import absolute_url, admin_link, notify, user_ch
 from points.models import GroupRobot
 from points.robots import notify_robots
 
-from .models import Petition, PetitionEvent, Status
+from .models import SYSTEM_LABEL, Petition, PetitionEvent, Status, system_note
 
 Action = PetitionEvent.Action
 
@@ -69,7 +68,7 @@ def public_timeline(petition: Petition) -> list[dict]:
         {
             "action": event.action,
             "action_label": str(PUBLIC_STATUS[event.action]),
-            "text": event.text if event.public else "",
+            "text": event.shown_text if event.public else "",
             "created_at": event.created_at,
         }
         for event in events
@@ -192,22 +191,27 @@ def _dispatched(event, petition, now) -> None:
             now=now,
         )
     if department.platform_id is None:
+        how = (
+            system_note(gettext_noop("An SMS went to its office phone %(phone)s."), phone=department.phone)
+            if department.phone
+            else system_note(gettext_noop("It has no office phone either."))
+        )
+        note = system_note(
+            gettext_noop(
+                "%(department)s has no handler account and no platform: nobody there sees it in the portal. "
+                "%(how)s Please follow it up by phone."
+            ),
+            department=department.name,
+            how=how,
+        )
         PetitionEvent.objects.create(
             petition=petition,
             action=Action.NOTE,
             from_status=petition.status,
             to_status=petition.status,
-            actor_label=_("system"),
-            text=_(
-                "%(department)s has no handler account and no platform: nobody there sees it in the portal. "
-                "%(how)s Please follow it up by phone."
-            )
-            % {
-                "department": department.name,
-                "how": _("An SMS went to its office phone %(phone)s.") % {"phone": department.phone}
-                if department.phone
-                else _("It has no office phone either."),
-            },
+            actor_label=SYSTEM_LABEL,
+            note=note,
+            text=PetitionEvent(note=note).shown_text,
             public=False,
             created_at=now,
         )

@@ -5,7 +5,8 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from deputies.models import Person, ReceptionDay, Suggestion
@@ -106,6 +107,8 @@ class PlatformCallback(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["platform", "callback_id"], name="callback_once")]
+        verbose_name = _("platform callback")
+        verbose_name_plural = _("platform callbacks")
 
     def __str__(self):
         return f"{self.platform_id}:{self.callback_id}"
@@ -430,9 +433,37 @@ class PetitionCounter(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["point", "year"], name="counter_unique")]
+        verbose_name = _("tracking number counter")
+        verbose_name_plural = _("tracking number counters")
 
     def __str__(self):
         return f"{self.point_id}/{self.year}: {self.last}"
+
+
+# Who wrote a note no person wrote: stored as its source text, read in the reader's language.
+SYSTEM_LABEL = gettext_noop("system")
+
+
+def system_note(msgid: str, **params) -> dict:
+    """A timeline text the system writes: ``msgid`` (marked with gettext_noop) and its values;
+    a value may itself be a note (a sentence chosen by the case), translated with it."""
+    return {
+        "msgid": msgid,
+        "params": {key: value if isinstance(value, dict) else str(value) for key, value in params.items()},
+    }
+
+
+def label_note(label) -> dict:
+    """A choice's label (a lazy translation) as a note: its source text, translated when read."""
+    with translation.override(None):
+        return system_note(str(label))
+
+
+def render_note(note: dict) -> str:
+    """``note`` in the active language."""
+    given = note.get("params", {})
+    params = {key: render_note(value) if isinstance(value, dict) else value for key, value in given.items()}
+    return gettext(note["msgid"]) % params if params else gettext(note["msgid"])
 
 
 class PetitionEvent(models.Model):
@@ -472,6 +503,9 @@ class PetitionEvent(models.Model):
     )
     actor_label = models.CharField(_("by"), max_length=60)
     text = models.TextField(_("text"), blank=True)
+    # What the system wrote (not a person): its source text and values, translated when read,
+    # so that each reader sees it in their own language. ``text`` keeps the writer's rendering.
+    note = models.JSONField(_("system note"), default=dict, blank=True, editable=False)
     public = models.BooleanField(_("shown to the enterprise"), default=True)
     created_at = models.DateTimeField(_("at"), db_index=True)
 
@@ -505,6 +539,16 @@ class PetitionEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Timeline entries are immutable.")
+
+    @property
+    def shown_actor(self) -> str:
+        """Who took the step; the portal itself named in the reader's language."""
+        return gettext(self.actor_label) if self.actor_label == SYSTEM_LABEL else self.actor_label
+
+    @property
+    def shown_text(self) -> str:
+        """The text in the reader's language: a system note is translated as it is read."""
+        return render_note(self.note) if self.note.get("msgid") else self.text
 
 
 def attachment_path(instance, filename):

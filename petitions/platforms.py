@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from drf_spectacular.utils import OpenApiResponse, OpenApiWebhook, extend_schema, inline_serializer
 from rest_framework import serializers
 
@@ -30,7 +31,7 @@ from liaison.core.jobs import enqueue
 from liaison.core.notifications import admin_link, notify_user
 from liaison.core.webhooks import sign_headers
 
-from .models import Delivery, ExternalPlatform, Petition, PetitionEvent
+from .models import Delivery, ExternalPlatform, Petition, PetitionEvent, system_note
 
 log = logging.getLogger(__name__)
 
@@ -213,14 +214,19 @@ def _delivered(claimed, delivery, answer, now) -> None:
         ):
             return  # the lease ran out and another sender took over: its answer counts
         petition = delivery.petition
+        note = system_note(
+            gettext_noop("Delivered to %(platform)s (message %(id)s)"),
+            platform=delivery.platform.name,
+            id=delivery.message_id,
+        )
         entry = PetitionEvent.objects.create(
             petition=petition,
             action=PetitionEvent.Action.PUSH,
             from_status=petition.status,
             to_status=petition.status,
             actor_label=delivery.platform.name[:60],
-            text=_("Delivered to %(platform)s (message %(id)s)")
-            % {"platform": delivery.platform.name, "id": delivery.message_id},
+            note=note,
+            text=PetitionEvent(note=note).shown_text,
             public=False,
             created_at=now,
         )

@@ -13,12 +13,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from deputies.models import Person, Station
 from liaison.core.notifications import admin_link, notify_bulk, ref, user_channels
 
 from . import messages, platforms
-from .deadlines import deadline, due_fields, end_of_day
+from .deadlines import deadline, deadline_text, due_fields, end_of_day
 from .forms import (
     AcceptForm,
     AddInfoForm,
@@ -43,6 +44,8 @@ from .models import (
     Stage,
     Status,
     Urgency,
+    label_note,
+    system_note,
 )
 from .uploads import CleanUpload
 from .workflow import ENTERPRISE, ENTERPRISE_ACTOR, HANDLE, STEPS, TRIAGE, PublicActor, SystemActor, actor_rights, step
@@ -171,20 +174,32 @@ def _record(petition: Petition, *, now, **fields) -> PetitionEvent:
     return event
 
 
-def _transition(
-    petition: Petition, action: str, actor, *, now=None, text="", public=True, check=None, **changes
-) -> Petition:
-    now = now or timezone.now()
+def check_step(petition: Petition, action: str, actor):
+    """Raise TransitionRefused unless ``actor`` may take step ``action`` on ``petition`` as
+    given; return the step. Services check the locked row; pages check before showing a form."""
     rule = STEPS[action]
+    if petition.status not in rule.sources:
+        raise TransitionRefused(
+            _("This request is %(status)s; “%(action)s” is not possible now.")
+            % {"status": petition.get_status_display(), "action": rule.label}
+        )
+    if not actor_rights(actor, petition) & rule.rights:
+        raise TransitionRefused(_("You may not “%(action)s” this request.") % {"action": rule.label})
+    return rule
+
+
+def _transition(
+    petition: Petition, action: str, actor, *, now=None, text="", note=None, public=True, check=None, **changes
+) -> Petition:
+    """The step ``action`` on the locked row, with its timeline entry: ``text`` as a person
+    wrote it, or ``note`` (``system_note``) for what the portal writes, read in each reader's
+    language."""
+    now = now or timezone.now()
+    if note:
+        text = PetitionEvent(note=note).shown_text
     with transaction.atomic():
         locked = Petition.objects.select_for_update().get(pk=petition.pk)
-        if locked.status not in rule.sources:
-            raise TransitionRefused(
-                _("This request is %(status)s; “%(action)s” is not possible now.")
-                % {"status": locked.get_status_display(), "action": rule.label}
-            )
-        if not actor_rights(actor, locked) & rule.rights:
-            raise TransitionRefused(_("You may not “%(action)s” this request.") % {"action": rule.label})
+        rule = check_step(locked, action, actor)
         if check:
             check(locked)
         from_status = locked.status
@@ -205,6 +220,7 @@ def _transition(
             from_status=from_status,
             to_status=locked.status,
             text=text,
+            note=note or {},
             public=public,
             **_actor_fields(actor),
         )
@@ -280,16 +296,17 @@ def petition_set_urgency(*, petition, actor, urgency: str, now=None) -> Petition
     else:
         stage = Stage.ACCEPT if petition.status == Status.SUBMITTED else Stage.HANDLE
         changes.update(_due(petition, stage, start, urgency=urgency))
-    text = _("Urgency: %(old)s → %(new)s") % {
-        "old": Urgency(petition.urgency).label,
-        "new": Urgency(urgency).label,
-    }
+    note = system_note(
+        gettext_noop("Urgency: %(old)s → %(new)s"),
+        old=label_note(Urgency(petition.urgency).label),
+        new=label_note(Urgency(urgency).label),
+    )
 
     def check(locked):
         if locked.status != petition.status:
             raise TransitionRefused(_("The request has moved on meanwhile; please look at it again."))
 
-    return _transition(petition, "set_urgency", actor, now=now, text=text, public=False, check=check, **changes)
+    return _transition(petition, "set_urgency", actor, now=now, note=note, public=False, check=check, **changes)
 
 
 def _required(text: str, what: str) -> str:
@@ -332,19 +349,11 @@ def petition_merge(*, petition, into, actor, now=None) -> Petition:
         actor,
         now=now,
         check=check,
-        text=_("Merged into %(number)s") % {"number": into.number},
+        note=system_note(gettext_noop("Merged into %(number)s"), number=into.number),
         merged_into=into,
         closed_at=now,
         **NO_DEADLINE,
     )
-
-
-def _deadline_text(when) -> str:
-    """A deadline as the timeline states it: the day for the end of a day, else to the minute."""
-    local = timezone.localtime(when)
-    if local.time() == dt.time.max:
-        return f"{local:%Y-%m-%d}"
-    return f"{local:%Y-%m-%d %H:%M}"
 
 
 def _summary(public_summary: str) -> dict:
@@ -402,8 +411,11 @@ def petition_dispatch(
             "dispatch",
             actor,
             now=now,
-            text=_("To %(department)s, reply due %(due)s")
-            % {"department": department.name, "due": _deadline_text(reply_due_at)},
+            note=system_note(
+                gettext_noop("To %(department)s, reply due %(due)s"),
+                department=department.name,
+                due=deadline_text(reply_due_at),
+            ),
             department=department,
             dispatched_at=now,
             dispatch_instructions=instructions,
@@ -411,11 +423,13 @@ def petition_dispatch(
             **due_fields(sign_due_at),
         )
         if instructions:
+            note = system_note(gettext_noop("Dispatch instructions: %(text)s"), text=instructions)
             _record(
                 petition,
                 now=now,
                 action=PetitionEvent.Action.NOTE,
-                text=_("Dispatch instructions: %(text)s") % {"text": instructions},
+                text=PetitionEvent(note=note).shown_text,
+                note=note,
                 public=False,
                 **_actor_fields(actor),
             )

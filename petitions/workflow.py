@@ -75,6 +75,25 @@ def _not_rated_twice(step: Step, petition, actor) -> bool:
 
 TABLE.rights = actor_rights
 TABLE.guard = _not_rated_twice
+# The steps that cannot be taken back, and what the actor should know before taking one.
+TABLE.irreversible = {
+    "reject": _(
+        "The enterprise is told at once that its request was rejected, with your reason. "
+        "A rejected request cannot be reopened."
+    ),
+    "merge": _(
+        "This request is closed as a duplicate of the one you name and its filer is told. This cannot be undone."
+    ),
+    "dispatch": _("The department and the enterprise are told at once. Only the department can send it back."),
+    "return": _(
+        "The request goes back to the point for triage and leaves your department's list: you will no longer see it."
+    ),
+    "resolve_on_site": _("The enterprise is told the result at once and may rate it. This cannot be undone."),
+    "reply": _("The result goes to the point and the enterprise at once. This cannot be undone."),
+    "confirm": _(
+        "The request is closed and the enterprise is told. It reopens only if the enterprise rates it unsatisfied."
+    ),
+}
 
 
 def allowed_steps(petition, actor) -> list[Step]:

@@ -350,3 +350,28 @@ class BrokenSms:
 def test_current_stations_follow_their_dates(world):
     assert Station.objects.current(dt.date(2026, 1, 1)).filter(point=world.point).count() == 3
     assert Station.objects.current(dt.date(2023, 12, 31)).filter(point=world.point).count() == 0
+
+
+@pytest.mark.django_db
+def test_escalation_notes_are_read_in_the_readers_language(world):
+    """Written by the scan in one language, each level's note reads in each reader's, with the
+    office it went to when its own had nobody."""
+    from django.utils import translation
+
+    petition = PetitionFactory(point=world.point, now=at(2026, 11, 2))
+    with translation.override("zh-hans"):
+        for day in (4, 9, 16):
+            escalation_scan(now=at(2026, 11, day))
+    events = list(PetitionEvent.objects.filter(petition=petition, action="escalate").order_by("created_at"))
+    assert len(events) == 3
+    with translation.override("zh-hans"):
+        assert [e.shown_text for e in events] == [e.text for e in events]  # as the scan wrote it
+    with translation.override("en"):
+        english = [e.shown_text for e in events]
+    assert english[0] == "Level 1: reminder to the handler and the point head"
+    assert english[1].startswith("Level 2: supervised by the street working committee; nobody at its own office")
+    assert english[1].endswith(f"so it went to {world.office.organisations.get().name}")
+    with translation.override("en"):
+        assert {e.shown_actor for e in events} == {"system"}
+    with translation.override("zh-hans"):
+        assert {e.shown_actor for e in events} == {"系统"}

@@ -19,7 +19,12 @@ def activity_rights(actor, activity: Activity) -> set[str]:
     return point_rights(actor, activity.point_id, "deputies.change_activity")
 
 
-ACTIVITY = StepTable("activity", subject="activity", rights=activity_rights)
+ACTIVITY = StepTable(
+    "activity",
+    subject="activity",
+    rights=activity_rights,
+    irreversible={"cancel": _("A cancelled activity cannot be restored; plan a new one if it takes place after all.")},
+)
 
 
 def _locked(activity: Activity) -> Activity:

@@ -35,7 +35,12 @@ def reception_rights(actor, day: ReceptionDay) -> set[str]:
     return rights
 
 
-RECEPTION = StepTable("reception day", subject="day", rights=reception_rights)
+RECEPTION = StepTable(
+    "reception day",
+    subject="day",
+    rights=reception_rights,
+    irreversible={"cancel": _("A cancelled reception day cannot be restored.")},
+)
 
 # Reminders to the roster: (occasion, days before, local time). Only the latest occasion due
 # is sent, so a worker that missed the 3-day reminder sends the 1-day one, not both.

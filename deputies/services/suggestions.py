@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from liaison.core.steps import StepRefused, StepTable
 
@@ -27,7 +28,12 @@ def suggestion_rights(actor, suggestion: Suggestion) -> set[str]:
     return rights
 
 
-SUGGESTION = StepTable("suggestion", subject="suggestion", rights=suggestion_rights)
+SUGGESTION = StepTable(
+    "suggestion",
+    subject="suggestion",
+    rights=suggestion_rights,
+    irreversible={"close": _("A closed suggestion can no longer be changed.")},
+)
 
 
 def _locked(suggestion: Suggestion) -> Suggestion:
@@ -119,7 +125,8 @@ def suggestion_rate(*, suggestion, actor, rating: str, now=None) -> Suggestion:
         return suggestion
 
 
-@SUGGESTION.step("close", _("Close"), [S.RATED], S.CLOSED, POINT)
+# "Close" alone is also the admin's link back to the list (关闭); closing a suggestion is 办结.
+@SUGGESTION.step("close", pgettext_lazy("a suggestion", "Close"), [S.RATED], S.CLOSED, POINT)
 def suggestion_close(*, suggestion, actor, now=None) -> Suggestion:
     """rated → closed: nothing more is expected on it."""
     now = now or timezone.now()

@@ -1,14 +1,33 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
+from django.contrib.admin.templatetags import admin_list
+from django.contrib.auth import admin as auth_admin
+from django.contrib.auth.models import Group, Permission, User
 from django.template.defaultfilters import linebreaksbr
+from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.text import Truncator
+from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import Holiday, Notification
 from .notifications import render
+
+
+def _boolean_icon(value):
+    """Django's yes/no icon with its text alternative in the reader's language (Django writes
+    the Python literal "True"/"False"/"None" there, which screen readers read out)."""
+    name = {True: "yes", False: "no", None: "unknown"}[value]
+    icon = static(f"admin/img/icon-{name}.svg")
+    return format_html(
+        '<img src="{}" alt="{}">', icon, {True: gettext("Yes"), False: gettext("No"), None: gettext("Unknown")}[value]
+    )
+
+
+# Every list and read-only page looks the icon up in this module at render time.
+admin_list._boolean_icon = _boolean_icon
 
 
 @admin.register(Holiday)
@@ -136,3 +155,42 @@ class LogEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def permission_label(permission) -> str:
+    """A permission as people read it: the model's name and the action, in the reader's
+    language (Django stores the English sentence "Can add …" in the database)."""
+    model = permission.content_type.model_class()
+    name = capfirst(model._meta.verbose_name) if model else permission.content_type.model
+    action = permission.codename.split("_", 1)[0]
+    default = {"add": gettext("Add"), "change": gettext("Change"), "delete": gettext("Delete"), "view": gettext("View")}
+    if model and permission.codename == f"{action}_{model._meta.model_name}" and action in default:
+        return f"{name}：{default[action]}"
+    return f"{name}：{gettext(permission.name)}"  # the model's own permissions are declared translated
+
+
+class PermissionChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return permission_label(obj)
+
+
+class PermissionLabelsMixin:
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name in ("permissions", "user_permissions"):
+            kwargs["form_class"] = PermissionChoiceField
+            kwargs["queryset"] = Permission.objects.select_related("content_type")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+admin.site.unregister(Group)
+admin.site.unregister(User)
+
+
+@admin.register(Group)
+class GroupAdmin(PermissionLabelsMixin, auth_admin.GroupAdmin):
+    pass
+
+
+@admin.register(User)
+class UserAdmin(PermissionLabelsMixin, auth_admin.UserAdmin):
+    pass

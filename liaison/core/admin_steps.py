@@ -12,6 +12,13 @@ from django.utils.translation import gettext
 from .steps import StepRefused
 
 
+def step_buttons(table, obj, user) -> list[tuple[str, str, bool]]:
+    """(name, label, direct) for each step ``user`` may take on ``obj``: a direct step posts
+    from its button; the others open their page (their form, or the confirmation of what
+    cannot be undone)."""
+    return [(s.name, s.label, s.form is None and not table.warning(s.name)) for s in table.allowed_steps(obj, user)]
+
+
 class StepsAdminMixin:
     """Put before the admin base; set ``step_table``. The object is fetched through the admin's
     own (scoped) queryset, so a row the user may not see is a 404 here too."""
@@ -35,9 +42,7 @@ class StepsAdminMixin:
             obj = self.get_object(request, object_id)
             if obj is not None:
                 extra_context["step_url_name"] = f"admin:{self._step_url_name()}"
-                extra_context["transitions"] = [
-                    (s.name, s.label, s.form is None) for s in self.step_table.allowed_steps(obj, request.user)
-                ]
+                extra_context["transitions"] = step_buttons(self.step_table, obj, request.user)
         return super().changeform_view(request, object_id, form_url, extra_context)
 
     def step_view(self, request, pk, action):
@@ -74,5 +79,6 @@ class StepsAdminMixin:
             "form": form,
             "title": f"{step.label} · {obj}",
             "action_label": step.label,
+            "warning": self.step_table.warning(step.name),
         }
         return TemplateResponse(request, "admin/steps/step.html", context, status=400 if form and form.errors else 200)

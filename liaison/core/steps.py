@@ -65,6 +65,9 @@ class StepTable:
     steps: dict[str, Step] = field(default_factory=dict)
     # An extra condition per step beyond the state and the rights (a rating given once...).
     guard: Callable = lambda step, obj, actor: True
+    # What cannot be undone, per step name: shown on the step's page, above its button, so
+    # that the page itself is the confirmation (no script needed).
+    irreversible: dict[str, str] = field(default_factory=dict)
 
     def step(self, name: str, label, sources, target, *rights: str, form: type | None = None):
         """Declare the service function it decorates as the step ``name``."""
@@ -103,6 +106,10 @@ class StepTable:
         if not (self.rights(actor, obj) & step.rights):
             raise refused(_("%(step)s: you may not do this here.") % {"step": step.label})
         return step
+
+    def warning(self, name: str) -> str:
+        """What taking step ``name`` cannot undo; empty for a step that can be."""
+        return str(self.irreversible.get(name, ""))
 
     def display_state(self, obj) -> str:
         display = getattr(obj, f"get_{self.state_field}_display", None)
