@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 
 from petitions import services
-from petitions.models import Status
+from petitions.models import Category, Status
 
 from .factories import PetitionFactory
 from .test_browser import CHROMIUM, browser, login, open_page, shot  # noqa: F401 — the shared fixture
 from .test_chinese import english_words, typed_codes
+from .test_files import clean_pdf
 
 AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
 
@@ -61,7 +62,24 @@ def check(page, name=None):
 def test_deputy_triages_a_new_request_from_the_home_page_to_dispatch(screen, live_server, world):
     from playwright.sync_api import expect
 
-    petition = PetitionFactory(point=world.point, title="园区路灯损坏夜间通行不便")
+    # Filed last week by another enterprise, in nearly the same words: a possible duplicate.
+    earlier = PetitionFactory(
+        point=world.point,
+        title="园区道路路灯损坏，夜间通行不便",
+        content="园区东门道路路灯损坏多日，夜间通行不便，存在安全隐患。",
+    )
+    # The department answered a request of this category at this organisation before: suggested first.
+    answered = PetitionFactory(point=world.point, category=Category.INFRASTRUCTURE)
+    services.petition_accept(petition=answered, actor=world.head)
+    services.petition_dispatch(petition=answered, actor=world.head, department=world.department)
+    services.petition_sign(petition=answered, actor=world.handler)
+    services.petition_reply(petition=answered, actor=world.handler, result="已修复。")
+    petition = PetitionFactory(
+        point=world.point,
+        category=Category.INFRASTRUCTURE,
+        title="园区路灯损坏夜间通行不便",
+        content="园区东门道路路灯坏了，夜间通行不便，请尽快维修。",
+    )
     login(screen, live_server, "deputy")
     check(screen)
     screen.click("tr[data-waiting=new] a")
@@ -69,19 +87,29 @@ def test_deputy_triages_a_new_request_from_the_home_page_to_dispatch(screen, liv
     check(screen, "9-desk-list")
     screen.click(f"#result_list a:has-text('{petition.number}')")
     expect(screen.get_by_test_id("summary")).to_contain_text(petition.title)
+    expect(screen.get_by_test_id("duplicates")).to_contain_text(earlier.number)
     check(screen, "10-desk-request")
 
-    screen.click("button[data-action=accept]")
+    screen.click("a[data-action=accept]")
+    screen.select_option("#id_urgency", label="紧急")
+    screen.click("input[type=submit]")
     expect(screen.locator(".messagelist")).to_contain_text("受理：已完成")
+    expect(screen.get_by_test_id("urgency")).to_contain_text("紧急")
     screen.click("a[data-action=dispatch]")
     expect(screen.get_by_test_id("cannot-undo")).to_be_visible()
-    screen.select_option("#id_department", label=world.department.name)
+    # The department that answered this kind of request here comes first, marked as suggested.
+    first = screen.locator("#id_department option").nth(1)
+    expect(first).to_contain_text("建议")
+    expect(first).to_contain_text(world.department.name)
+    screen.select_option("#id_department", index=1)
+    screen.fill("#id_instructions", "请三个工作日内现场查看并答复企业。")
     check(screen, "11-desk-dispatch")
     screen.click("input[type=submit]")
     expect(screen.locator(".messagelist")).to_contain_text("已完成")
     check(screen)
     petition.refresh_from_db()
     assert petition.status == Status.DISPATCHED and petition.department == world.department
+    assert petition.urgency == "urgent" and petition.dispatch_instructions.startswith("请三个工作日内")
 
 
 def test_handler_signs_returns_without_a_404_and_replies(screen, live_server, world):
@@ -115,6 +143,9 @@ def test_handler_signs_returns_without_a_404_and_replies(screen, live_server, wo
     screen.click("button[data-action=sign]")
     screen.click("a[data-action=reply]")
     screen.fill("#id_result", "已协调交警部门，通行证可在线办理，三个工作日内发放。")
+    screen.set_input_files(
+        "#id_letters", files=[{"name": "答复函.pdf", "mimeType": "application/pdf", "buffer": clean_pdf()}]
+    )
     check(screen, "13-desk-reply")
     screen.click("input[type=submit]")
     expect(screen.locator(".messagelist")).to_contain_text("已完成")
@@ -123,6 +154,7 @@ def test_handler_signs_returns_without_a_404_and_replies(screen, live_server, wo
     answered.refresh_from_db()
     assert misrouted.status == Status.ACCEPTED and misrouted.department is None
     assert answered.status == Status.RESOLVED
+    assert [a.original_name for a in answered.attachments.filter(purpose="reply_letter")] == ["答复函.pdf"]
 
 
 def axe_violations(page) -> list[dict]:
