@@ -112,15 +112,10 @@ def finish_uploads(uploads: list[CleanUpload], field: str = "attachments") -> li
     """Decode and re-encode the images, check the PDFs; raise one ValidationError listing every
     file refused, keyed by the form's ``field`` (``form.add_error(None, exc)`` puts it there).
     Call it after the rate limits: this is the part that costs."""
-    errors = []
-    for upload in uploads:
-        try:
-            upload.content  # noqa: B018 — computing it is the point
-        except ValidationError as exc:
-            errors.append(exc)
-    if errors:
-        raise ValidationError({field: errors})
-    return uploads
+    try:
+        return decoded(uploads)
+    except ValidationError as exc:
+        raise ValidationError({field: exc.error_list}) from None
 
 
 def decoded(uploads: list[CleanUpload]) -> list[CleanUpload]:
