@@ -742,5 +742,9 @@ class DailyFiguresMark(models.Model):
     event_id = models.BigIntegerField(default=0)
     run_at = models.DateTimeField(null=True)
 
+    class Meta:
+        verbose_name = _("roll-up progress")
+        verbose_name_plural = _("roll-up progress")
+
     def __str__(self):
         return f"{self.event_id} {self.run_at}"

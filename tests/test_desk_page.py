@@ -2,6 +2,9 @@
 be taken back) or opens a page that says what cannot be undone, and lands where the actor may
 still look."""
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -46,7 +49,8 @@ def test_summary_and_steps_come_before_the_full_record_and_the_timeline(client, 
 
 
 def test_the_summary_shows_overdue_and_escalation(client, world, petition):
-    type(petition).objects.filter(pk=petition.pk).update(due_date="2020-01-02", escalation_level=2)
+    due = dt.datetime(2020, 1, 2, 23, 59, 59, 999999, tzinfo=ZoneInfo("Asia/Shanghai"))  # the end of that day
+    type(petition).objects.filter(pk=petition.pk).update(due_at=due, due_date="2020-01-02", escalation_level=2)
     client.force_login(world.deputy)
     facts = client.get(CHANGE.format(petition.pk)).content.decode()
     assert "2020-01-02 已超期" in facts and "2 级" in facts
@@ -64,12 +68,19 @@ def test_images_are_thumbnails_in_the_summary(client, world, petition, tmp_path,
     assert 'alt="现场.jpg"' in body and "说明.pdf" in body
 
 
-def test_steps_that_can_be_undone_post_at_once_the_others_open_their_page(client, world, petition):
+def test_steps_without_a_form_post_at_once_the_others_open_their_page(client, world, petition):
     client.force_login(world.deputy)
     body = client.get(CHANGE.format(petition.pk)).content.decode()
-    assert '<button type="submit" class="button default" formaction="' in body.split('data-action="accept"')[0]
-    for name in ("reject", "merge"):
+    # 受理 asks for the urgency; 退回 and 合并 cannot be undone: each opens its own page.
+    for name in ("accept", "reject", "merge"):
         assert f'<a class="button" href="{DO.format(petition.pk, name)}" data-action="{name}">' in body
+    services.petition_accept(petition=petition, actor=world.deputy)
+    services.petition_dispatch(petition=petition, actor=world.deputy, department=world.department)
+    client.force_login(world.handler)
+    body = client.get(CHANGE.format(petition.pk)).content.decode()
+    # 签收 asks nothing and can be followed by 退回: one button.
+    assert '<button type="submit" class="button default" formaction="' in body.split('data-action="sign"')[0]
+    assert f'<a class="button" href="{DO.format(petition.pk, "return")}" data-action="return">' in body
 
 
 @pytest.mark.parametrize("name", ["reject", "merge", "dispatch", "return", "confirm", "reply", "resolve_on_site"])
