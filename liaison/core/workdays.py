@@ -10,11 +10,15 @@ is still to be entered.
 """
 
 import datetime as dt
+import logging
+import uuid
 from functools import lru_cache
 
 import chinese_calendar
 import holidays
 from django.utils.translation import gettext as _
+
+log = logging.getLogger(__name__)
 
 WARN_FROM_MONTH = 11  # the State Council publishes next year's schedule around November
 
@@ -47,14 +51,58 @@ def _statutory(day: dt.date) -> bool | None:
     return None
 
 
+# The ``Holiday`` table (a few dozen rows a year) is kept in each process, with the version it
+# was read at. The version lives in the shared cache: a change in the admin (any process) sets
+# a new one (signals below), and every process reads it before using its copy, so a change is
+# seen at once everywhere for the price of one cache read instead of a query. No version in
+# the cache (emptied, evicted, Redis away): the table is read again.
+VERSION_KEY = "holidays:version"
+_copy: dict = {"version": None, "overrides": {}}
+
+
+def overrides() -> dict[dt.date, bool]:
+    """Every date of the ``Holiday`` table → its ``is_workday``."""
+    from django.core.cache import cache
+
+    from .models import Holiday
+
+    try:
+        version = cache.get(VERSION_KEY)
+        if version is None:
+            cache.add(VERSION_KEY, uuid.uuid4().hex, None)
+            version = cache.get(VERSION_KEY)
+    except Exception:  # noqa: BLE001 — a cache away costs a query, never a deadline
+        version = None  # read every time
+    if version is None or version != _copy["version"]:
+        _copy["overrides"] = dict(Holiday.objects.values_list("date", "is_workday"))
+        _copy["version"] = version
+    return _copy["overrides"]
+
+
+def holidays_changed(**kwargs) -> None:
+    """A ``Holiday`` row was saved or deleted: drop this process's copy and give the table a new
+    version now and again after commit (a process reading between the two may have read the
+    table before the change)."""
+    from django.core.cache import cache
+    from django.db import transaction
+
+    def bump():
+        _copy["version"] = None
+        try:
+            cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+        except Exception:  # noqa: BLE001 — without the cache every process reads the table anyway
+            log.warning("holiday calendar version not stored: the cache is away")
+
+    bump()
+    transaction.on_commit(bump)
+
+
 class WorkCalendar:
-    """Answers ``is_workday`` for a span of dates with one query for the overrides."""
+    """Answers ``is_workday`` for a span of dates from the overrides (``overrides``)."""
 
     def __init__(self, start: dt.date, end: dt.date):
-        from .models import Holiday
-
         self.start, self.end = start, end
-        self.overrides = dict(Holiday.objects.filter(date__range=(start, end)).values_list("date", "is_workday"))
+        self.overrides = overrides()
 
     def is_workday(self, day: dt.date) -> bool:
         if day in self.overrides:
