@@ -102,6 +102,28 @@ def test_production_pools_postgresql_connections():
     assert read(DATABASE_URL="sqlite:////tmp/x.sqlite3").endswith("None")
 
 
+def test_a_web_process_starts_without_the_heavy_libraries():
+    """Spreadsheets, PDFs, pictures, QR codes and foreign calendars are imported where they are
+    used (issue 21, item 6: a web worker's memory), not by every worker at start-up."""
+    heavy = ["openpyxl", "pypdf", "PIL", "qrcode", "holidays"]
+    code = (
+        "import sys; from liaison.wsgi import application; "
+        f"print(','.join(m for m in {heavy!r} if m in sys.modules) or '-')"
+    )
+    environment = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "ALLOWED_HOSTS")}
+    environment.update(
+        DJANGO_SETTINGS_MODULE="liaison.settings.prod",
+        SECRET_KEY="k" * 50,
+        ALLOWED_HOSTS="liaison.example.cn",
+        SMS_ALLOW_DEV_BACKEND="true",
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "-"
+
+
 def test_beat_runs_the_whole_schedule():
     from liaison.celery import app
     from liaison.schedule import BEAT_SCHEDULE

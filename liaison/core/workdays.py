@@ -15,7 +15,6 @@ import uuid
 from functools import lru_cache
 
 import chinese_calendar
-import holidays
 from django.utils.translation import gettext as _
 
 log = logging.getLogger(__name__)
@@ -36,6 +35,8 @@ def library_knows(year: int) -> bool:
 @lru_cache(maxsize=64)
 def _festivals(year: int) -> frozenset:
     """Statutory holidays of ``year`` from the ``holidays`` package (days off only)."""
+    import holidays  # ~5 MB of every country's calendar: only for a year chinese_calendar lacks
+
     return frozenset(holidays.country_holidays("CN", years=year))
 
 
