@@ -107,7 +107,8 @@ def test_a_web_process_starts_without_the_heavy_libraries():
     used (issue 21, item 6: a web worker's memory), not by every worker at start-up."""
     heavy = ["openpyxl", "pypdf", "PIL", "qrcode", "holidays"]
     code = (
-        "import sys; from liaison.wsgi import application; "
+        "import sys; from liaison.wsgi import application; import liaison.urls; from liaison.core.jobs import _tasks;"
+        " _tasks(); "
         f"print(','.join(m for m in {heavy!r} if m in sys.modules) or '-')"
     )
     environment = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "ALLOWED_HOSTS")}
