@@ -23,11 +23,22 @@ function M.point()
   return math.random(1, tonumber(os.getenv("BENCH_POINTS") or "5000"))
 end
 
-function M.install(expected)
+-- ``number(headers, body)`` reads the request number from an answer; every number answered is
+-- written to a file of BENCH_ANSWERS (one per thread) that bench/run.py looks up in the database.
+function M.install(expected, number)
   function setup(thread) table.insert(threads, thread) end
-  function init(args) M.seed() answered = 0 refused = 0 end
+  function init(args)
+    M.seed() answered = 0 refused = 0
+    answers = io.open(os.getenv("BENCH_ANSWERS") .. "." .. tostring({}):match("0x(%x+)"), "w")
+  end
   function response(status, headers, body)
-    if status == expected then answered = answered + 1 else refused = refused + 1 end
+    if status == expected then
+      answered = answered + 1
+      answers:write((number(headers, body) or "?") .. "\n")
+      answers:flush()
+    else
+      refused = refused + 1
+    end
   end
   function done(summary, latency, requests)
     local ok, bad = 0, 0

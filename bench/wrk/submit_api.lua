@@ -2,7 +2,9 @@
 -- new submission key. 201 = filed.
 package.path = os.getenv("BENCH_LUA_DIR") .. "/?.lua;" .. package.path
 local common = require("common")
-common.install(201)
+common.install(201, function(headers, body)
+  return body:match('"number":%s*"([^"]+)"')
+end)
 local headers = { ["Content-Type"] = "application/json" }
 
 function request()

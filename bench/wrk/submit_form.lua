@@ -2,7 +2,9 @@
 -- bench/run.py read from the form page (BENCH_CSRF_COOKIE, BENCH_CSRF_TOKEN). 302 = filed.
 package.path = os.getenv("BENCH_LUA_DIR") .. "/?.lua;" .. package.path
 local common = require("common")
-common.install(302)
+common.install(302, function(headers, body)
+  return (headers["Location"] or headers["location"] or ""):match("/track/([^/]+)/")
+end)
 local token = os.getenv("BENCH_CSRF_TOKEN")
 local headers = {
   ["Content-Type"] = "application/x-www-form-urlencoded",
