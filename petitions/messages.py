@@ -15,15 +15,17 @@ runs again. The periodic delivery scan sends what was recorded.
   deliveries to platforms) are internal; an event's own text is shown only if it is public.
 """
 
+from types import SimpleNamespace
+
 from django.db import transaction
-from django.db.models import CharField, F, Value
-from django.db.models.functions import Cast, Concat, Left
+from django.db.models import BigIntegerField, CharField, DateField, DateTimeField, F, JSONField, Value
+from django.db.models.functions import Cast, Concat, JSONObject, Left
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from deputies.models import Person, Station
-from liaison.core.bulk import insert_select_all
+from liaison.core.bulk import Bound, insert_select_all
 from liaison.core.models import Notification
 from liaison.core.notifications import (
     absolute_url,
@@ -230,47 +232,83 @@ def _submitted(event: PetitionEvent, petition: Petition, now) -> None:
     ``notify_robots``) and the point's head and deputies in the work desk and by e-mail, recorded
     with one INSERT … SELECT; the SMS and robot messages are queued after commit, as ``notify``
     does, the others left to the periodic delivery scan. Submission is the public path every
-    enterprise takes, so its messages cost one statement, not six."""
-    parts = []
-    one_row = Petition.objects.filter(pk=petition.pk)
-    link = admin_link(Petition, petition.pk)
+    enterprise takes, so its messages cost one statement, not six, compiled once per process
+    (``_submitted_parts``) and given this request's values."""
+    sms = bool(petition.contact_phone)
     sms_template = ENTERPRISE_SMS[(event.action, event.to_status)]
-    if petition.contact_phone:
+    if sms:
         check_template_once(sms_template, (Notification.Channel.SMS,))
-        context = freeze({"petition": petition, "event": event, **_facts(petition)})
+    check_template_once("robot_new_request", (Notification.Channel.ROBOT,))
+    check_template_once("new_request", (Notification.Channel.IN_APP, Notification.Channel.EMAIL))
+    values = {
+        "petition": petition.pk,
+        "point": petition.point_id,
+        "organisation": petition.point.organisation_id,
+        "today": _today(now),
+        "now": now,
+        "link": admin_link(Petition, petition.pk),
+        "robot_key": f"new-request:{petition.pk}:robot:",
+        "staff_key": f"new-request:{petition.pk}:",
+    }
+    if sms:
+        values.update(
+            sms_key=f"enterprise:{event.pk}:sms",
+            sms_context=freeze({"petition": petition, "event": event, **_facts(petition)}),
+            phone=petition.contact_phone,
+            tracking=tracking_link(petition),
+        )
+    rows = insert_select_all(
+        Notification,
+        lambda: _submitted_parts(sms, sms_template),
+        ignore_conflicts=True,
+        returning=("id", "channel"),
+        cache_key=("new-request", sms, sms_template),
+        values=values,
+    )
+    for pk, channel in rows:
+        if channel in (Notification.Channel.SMS, Notification.Channel.ROBOT):
+            transaction.on_commit(lambda pk=pk: queue(pk))
+
+
+def _submitted_parts(sms: bool, sms_template: str) -> list:
+    """The parts of ``_submitted``'s statement, with its request's values as ``Bound``."""
+    char, date, when = CharField(), DateField(), DateTimeField()
+    integer = BigIntegerField()
+    petition_ref = JSONObject(__model__=Value(Petition._meta.label_lower), pk=Bound("petition", integer))
+    link, now = Bound("link", char), Bound("now", when)
+    parts = []
+    if sms:
         parts.append(
             _message(
-                one_row,
-                key=f"enterprise:{event.pk}:sms",
+                Petition.objects.filter(pk=Bound("petition", integer)),
+                key=Bound("sms_key", char),
                 template=sms_template,
-                context=context,
+                context=Bound("sms_context", JSONField()),
                 channel=Notification.Channel.SMS,
-                address=petition.contact_phone,
-                link=tracking_link(petition),
+                address=Bound("phone", char),
+                link=Bound("tracking", char),
                 now=now,
             )
         )
-    robots = GroupRobot.objects.for_event(petition.point, GroupRobot.Event.NEW_REQUEST)
-    check_template_once("robot_new_request", (Notification.Channel.ROBOT,))
+    point = SimpleNamespace(pk=Bound("point", integer), organisation_id=Bound("organisation", integer))
     parts.append(
         _message(
-            robots,
-            key=Concat(Value(f"new-request:{petition.pk}:robot:"), _text("id"), output_field=CharField()),
+            GroupRobot.objects.for_event(point, GroupRobot.Event.NEW_REQUEST),
+            key=Concat(Bound("robot_key", char), _text("id"), output_field=char),
             template="robot_new_request",
-            context=_refs(petition=petition, robot=ref_in_sql(GroupRobot)),
+            context=JSONObject(petition=petition_ref, robot=ref_in_sql(GroupRobot)),
             channel=Notification.Channel.ROBOT,
-            address=Left(Concat(Value("#"), _text("id"), Value(" "), "name", output_field=CharField()), 200),
+            address=Left(Concat(Value("#"), _text("id"), Value(" "), "name", output_field=char), 200),
             link=link,
             now=now,
         )
     )
     # Who ``user_channels`` reaches: the work desk always, e-mail where the account has one.
     staff = (
-        Station.objects.current(_today(now))
-        .filter(point=petition.point_id, person__user__isnull=False, person__user__is_active=True)
+        Station.objects.current(Bound("today", date))
+        .filter(point=Bound("point", integer), person__user__isnull=False, person__user__is_active=True)
         .exclude(person__kind=Person.Kind.GRID_WORKER)
     )
-    check_template_once("new_request", (Notification.Channel.IN_APP, Notification.Channel.EMAIL))
     for channel, rows, address in (
         (Notification.Channel.IN_APP, staff, Value("")),
         (Notification.Channel.EMAIL, staff.exclude(person__user__email=""), F("person__user__email")),
@@ -278,14 +316,9 @@ def _submitted(event: PetitionEvent, petition: Petition, now) -> None:
         parts.append(
             _message(
                 rows,
-                key=Concat(
-                    Value(f"new-request:{petition.pk}:"),
-                    _text("person__user_id"),
-                    Value(f":{channel}"),
-                    output_field=CharField(),
-                ),
+                key=Concat(Bound("staff_key", char), _text("person__user_id"), Value(f":{channel}"), output_field=char),
                 template="new_request",
-                context=_refs(petition=petition, person=ref_in_sql(Person, "person_id")),
+                context=JSONObject(petition=petition_ref, person=ref_in_sql(Person, "person_id")),
                 channel=channel,
                 user_id=F("person__user_id"),
                 address=address,
@@ -293,9 +326,7 @@ def _submitted(event: PetitionEvent, petition: Petition, now) -> None:
                 now=now,
             )
         )
-    for pk, channel in insert_select_all(Notification, parts, ignore_conflicts=True, returning=("id", "channel")):
-        if channel in (Notification.Channel.SMS, Notification.Channel.ROBOT):
-            transaction.on_commit(lambda pk=pk: queue(pk))
+    return parts
 
 
 def _text(field):
@@ -304,21 +335,6 @@ def _text(field):
 
 def _today(now):
     return timezone.localdate(now)
-
-
-def _refs(**values):
-    """A stored context (``freeze``) as an SQL expression: rows given as instances become
-    constant references, expressions (``ref_in_sql``) are computed per row."""
-    from django.db.models.functions import JSONObject
-
-    return JSONObject(
-        **{
-            key: JSONObject(__model__=Value(value._meta.label_lower), pk=Value(value.pk))
-            if hasattr(value, "_meta")
-            else value
-            for key, value in values.items()
-        }
-    )
 
 
 def _message(rows, *, key, template, context, channel, address, link, now, user_id=None):
@@ -333,7 +349,7 @@ def _message(rows, *, key, template, context, channel, address, link, now, user_
             "user_id": user_id,
             "address": address,
             "link": link,
-            "next_attempt_at": now or timezone.now(),
+            "next_attempt_at": now,
         },
     )
 

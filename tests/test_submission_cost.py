@@ -217,3 +217,17 @@ class TestBothLimitsAtOnce:
         assert not ratelimit.allow_all(limits, now=now)  # a is full now: b not even counted
         assert ratelimit.count("all:a", now=now) == 2 and ratelimit.count("all:b", now=now) == 1
         assert ratelimit.allow_all(limits, now=now + 3600 + 600)  # the window has slid past
+
+
+@pytest.mark.django_db
+def test_the_messages_statement_is_compiled_once_per_process(client, world, monkeypatch):
+    from petitions import messages
+
+    built = []
+    original = messages._submitted_parts
+    monkeypatch.setattr(messages, "_submitted_parts", lambda *a: built.append(a) or original(*a))
+    for n in range(3):
+        client.post(submit_url(world), form_data(world, contact_phone=f"1380000000{n}"))
+    assert len(built) <= 1  # the first call in this process, if no test before compiled it
+    assert Notification.objects.filter(key__startswith="enterprise:").count() == 3
+    assert {n.address for n in Notification.objects.filter(channel="sms")} == {f"1380000000{n}" for n in range(3)}

@@ -11,7 +11,7 @@ same rows one by one, on SQLite and on PostgreSQL (CI): an upgrade that changes 
 The row-by-row alternative costs ~2.5× the escalation scan's time (docs/performance.md)."""
 
 from django.db import connections, router
-from django.db.models import Value
+from django.db.models import Expression, Value
 from django.db.models.constants import OnConflict
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -29,23 +29,73 @@ def insert_select(model, queryset, *, ignore_conflicts=False, **columns) -> int:
         return cursor.rowcount
 
 
-def insert_select_all(model, parts, *, ignore_conflicts=False, returning=("id",)) -> list[tuple]:
+class Bound(Expression):
+    """A value given each time a statement compiled once runs (``insert_select_all``'s
+    ``values``): compiling a statement of a few dozen expressions costs more Python than the
+    database spends running it, so a statement run on every request is compiled once."""
+
+    def __init__(self, name: str, output_field):
+        super().__init__(output_field=output_field)
+        self.name = name
+
+    def as_sql(self, compiler, connection):
+        return "%s", [_Slot(self.name, self.output_field)]
+
+
+class _Slot:
+    def __init__(self, name, field):
+        self.name, self.field = name, field
+
+    def bind(self, values, connection):
+        return self.field.get_db_prep_value(values[self.name], connection, prepared=False)
+
+
+_statements: dict = {}
+AUTO_NOW = "__now__"  # the Bound name of auto_now fields' value in a compiled-once statement
+
+
+def insert_select_all(
+    model, parts, *, ignore_conflicts=False, returning=("id",), cache_key=None, values=None
+) -> list[tuple]:
     """``insert_select`` of several querysets in one statement (``INSERT … SELECT … UNION ALL
     SELECT …``): ``parts`` is a list of ``(queryset, columns)``, each as ``insert_select``'s
     arguments. Returns the ``returning`` fields of the rows inserted (``RETURNING``: PostgreSQL,
     SQLite 3.35 or newer). For a write that concerns a few rows of several kinds at once (the
-    messages of a new request), where one round trip matters more than the rows."""
-    with _insert(model, parts, ignore_conflicts, returning) as cursor:
+    messages of a new request), where one round trip matters more than the rows.
+
+    With a ``cache_key``, ``parts`` is a function returning them, called once per process (and
+    key): what changes between runs is given as ``Bound(name, field)`` expressions, and their
+    values as ``values`` on every call."""
+    if cache_key is None:
+        with _insert(model, parts, ignore_conflicts, returning) as cursor:
+            return cursor.fetchall()
+    using = router.db_for_write(model)
+    connection = connections[using]
+    key = (cache_key, using, connection.vendor)
+    if key not in _statements:
+        _statements[key] = _compile(model, parts(), ignore_conflicts, returning, using, cached=True)
+    statement, params = _statements[key]
+    values = {AUTO_NOW: timezone.now(), **(values or {})}
+    params = [p.bind(values, connection) if isinstance(p, _Slot) else p for p in params]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
         return cursor.fetchall()
 
 
 def _insert(model, parts, ignore_conflicts, returning):
-    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
     using = router.db_for_write(model)
+    statement, params = _compile(model, parts, ignore_conflicts, returning, using)
+    cursor = connections[using].cursor()
+    cursor.execute(statement, params)
+    return cursor
+
+
+def _compile(model, parts, ignore_conflicts, returning, using, cached=False):
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
     connection = connections[using]
     selects, params = [], []
     for queryset, columns in parts:
-        sql, part_params = _select(model, fields, queryset, columns, using)
+        sql, part_params = _select(model, fields, queryset, columns, using, cached)
         selects.append(sql)
         params.extend(part_params)
     on_conflict = OnConflict.IGNORE if ignore_conflicts else None
@@ -62,12 +112,10 @@ def _insert(model, parts, ignore_conflicts, returning):
             else "",
         ]
     )
-    cursor = connection.cursor()
-    cursor.execute(statement, params)
-    return cursor
+    return statement, params
 
 
-def _select(model, fields, queryset, columns, using):
+def _select(model, fields, queryset, columns, using, cached=False):
     known = {name for field in fields for name in (field.name, field.attname)}
     if unknown := set(columns) - known:
         raise TypeError(f"{model.__name__} has no field {', '.join(sorted(unknown))}")
@@ -77,7 +125,7 @@ def _select(model, fields, queryset, columns, using):
         if given:
             value = given[0]
         elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            value = timezone.now()
+            value = Bound(AUTO_NOW, field) if cached else timezone.now()
         else:
             value = field.get_default()
         if value is None:  # typed: in a UNION, PostgreSQL reads a bare NULL as text
