@@ -159,7 +159,7 @@ class PublicPetitionOut(serializers.ModelSerializer):
         return ReplyLetterOut(letters, many=True).data
 
     def get_events(self, obj) -> list[dict]:
-        return PublicEventOut(public_timeline(obj), many=True).data
+        return PublicEventOut(public_timeline(obj, self.context.get("events")), many=True).data
 
     def get_tracking_url(self, obj) -> str:
         return absolute_url(obj.get_tracking_url())
@@ -245,9 +245,10 @@ class PublicRequestViewSet(viewsets.GenericViewSet):
             raise Throttled(wait=DEFAULT_RETRY_AFTER, detail=exc.message) from None
         except SubmissionKeyReused as exc:
             raise Conflict(exc.message, code="conflict") from None
-        data = PublicPetitionOut(petition).data
         if not created:
-            return Response(data)
+            return Response(PublicPetitionOut(petition).data)
+        # Built from the rows just written: the request and its first timeline entry.
+        data = PublicPetitionOut(petition, context={"events": petition.new_events}).data
         location = f"/api/v1/public/requests/{petition.number}/{petition.access_token}/"
         return Response(data, status=status.HTTP_201_CREATED, headers={"Location": location})
 

@@ -19,6 +19,7 @@ import datetime as dt
 from django.conf import settings
 from django.utils import timezone
 
+from liaison.core.tablecopy import TableCopy
 from liaison.core.workdays import add_workdays, end_of_day
 
 from .models import DeadlineRule, Stage, Status, Urgency
@@ -31,15 +32,25 @@ FALLBACK_WORKDAYS = {
 }
 
 
+def _load_rules() -> dict[tuple[str, str, str], tuple[int, str]]:
+    return {
+        (category, urgency, stage): (amount, unit)
+        for category, urgency, stage, amount, unit in DeadlineRule.objects.values_list(
+            "category", "urgency", "stage", "amount", "unit"
+        )
+    }
+
+
+# The rule table (a few dozen rows) is kept in each process, like the holiday calendar: every
+# submission and step reads it, the admin seldom changes it (signals in apps.py).
+rules = TableCopy("deadline-rules:version", _load_rules)
+
+
 def limit(*, category: str, urgency: str, stage: str) -> tuple[int, str]:
-    """The time limit of ``stage`` as (amount, unit), in one query: the category's own rule,
-    else the rule for any category, else the settings' working days."""
-    rule = (
-        DeadlineRule.objects.filter(urgency=urgency or Urgency.NORMAL, stage=stage, category__in=[category, ""])
-        .order_by("-category")  # the category's own rule sorts before the blank one
-        .values_list("amount", "unit")
-        .first()
-    )
+    """The time limit of ``stage`` as (amount, unit): the category's own rule, else the rule for
+    any category, else the settings' working days."""
+    table, urgency = rules.get(), urgency or Urgency.NORMAL
+    rule = table.get((category, urgency, stage)) or table.get(("", urgency, stage))
     if rule:
         return rule
     return getattr(settings, FALLBACK_WORKDAYS[stage]), DeadlineRule.Unit.WORKDAYS

@@ -3,13 +3,13 @@ import uuid
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import CharField, Exists, Q, Subquery, Value
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from liaison.core.apps import EMPTY_CHOICE
 from liaison.core.text import CleanTextMixin
-from points.models import Enterprise
+from points.models import Enterprise, LiaisonPoint
 
 from . import routing
 from .models import Category, Department, Petition, Satisfaction, Urgency
@@ -118,16 +118,72 @@ class PetitionForm(RequestFieldsMixin, forms.ModelForm):
         return clean_uploads(self.cleaned_data.get("attachments") or [])
 
 
+class LinkedEnterpriseField(forms.ModelChoiceField):
+    """The enterprise list of the public form, checked by the form's one look-up query
+    (``PublicPetitionForm.clean``) instead of a query of its own: this only reads the id."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            pk = int(str(value).strip())
+        except ValueError:
+            pk = 0
+        if not 0 < pk < 2**63:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return Enterprise(pk=pk)
+
+
 class PublicPetitionForm(PetitionForm):
+    """The enterprise's form (QR page and public API). A valid form has read, with one query,
+    what filing it needs to know (``prior``): the request already filed with its submission key,
+    if any, and whether its number filed at this point before (``petitions.intake``)."""
+
     # A field people never see; bots fill it in.
     website = forms.CharField(required=False, label=_("Leave this empty"))
     submission_key = forms.UUIDField(widget=forms.HiddenInput)
 
+    class Meta(PetitionForm.Meta):
+        field_classes = {"enterprise": LinkedEnterpriseField}
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.prior = {"existing": None, "known_number": False}
         if not self.is_bound:
             self.initial["submission_key"] = uuid.uuid4()
         self.fields["website"].widget.attrs.update({"autocomplete": "off", "tabindex": "-1"})
+
+    def clean(self):
+        data = self.cleaned_data
+        enterprise, key, phone = data.get("enterprise"), data.get("submission_key"), data.get("contact_phone")
+        if enterprise is not None or (key and phone):
+            none = Value(None, output_field=CharField())
+            row = (
+                LiaisonPoint.objects.filter(pk=self.point.pk)
+                .values_list(
+                    Subquery(Petition.objects.filter(submission_key=key).order_by().values("pk")[:1]) if key else none,
+                    Exists(Petition.objects.filter(point=self.point.pk, contact_phone=phone)) if phone else none,
+                    Subquery(linked_enterprises(self.point).filter(pk=enterprise.pk).order_by().values("name")[:1])
+                    if enterprise is not None
+                    else none,
+                )
+                .get()
+            )
+            self.prior = {"existing": row[0], "known_number": bool(row[1])}
+            if enterprise is not None:
+                if row[2] is None:
+                    self.add_error("enterprise", self.fields["enterprise"].error_messages["invalid_choice"])
+                    data.pop("enterprise", None)
+                else:
+                    enterprise.name = row[2]
+        return super().clean()
+
+    def _get_validation_exclusions(self):
+        # The enterprise was checked against the point's list above; the model's own check
+        # would read it again.
+        exclusions = super()._get_validation_exclusions()
+        exclusions.add("enterprise")
+        return exclusions
 
     def clean_website(self):
         if self.cleaned_data.get("website"):

@@ -59,7 +59,7 @@ def _limits(form, request) -> list[tuple[str, int]]:
         (f"submit:ip-phone:{ip}:{phone}", settings.PETITION_RATE_PER_CLIENT),
         (f"submit:ip:{ip}", settings.PETITION_RATE_PER_ADDRESS),
     ]
-    if not Petition.objects.filter(point=form.point, contact_phone=phone).exists():
+    if not form.prior["known_number"]:  # read with the form's look-up (PublicPetitionForm.clean)
         limits.append((f"submit:point:{form.point.pk}", settings.PETITION_RATE_PER_POINT))
     return limits
 
@@ -71,14 +71,13 @@ def submit_public(form, request) -> tuple[Petition, bool]:
     request passes the limits above or raises SubmissionThrottled. Attachments are decoded only
     once the limits have passed; a file refused then raises ValidationError."""
     key = form.cleaned_data["submission_key"]
-    existing = Petition.objects.filter(submission_key=key).first()
+    existing = Petition.objects.get(pk=form.prior["existing"]) if form.prior["existing"] else None
     if existing:  # a double click or a retried POST
         if not _same_request(existing, form):
             raise SubmissionKeyReused
         return existing, False
-    for limit_key, limit in _limits(form, request):
-        if not ratelimit.allow(limit_key, limit):
-            raise SubmissionThrottled
+    if not ratelimit.allow_all(_limits(form, request)):
+        raise SubmissionThrottled
     return services.petition_submit(
         petition=form.save(commit=False),
         actor=ENTERPRISE_ACTOR,

@@ -9,14 +9,11 @@ saves only the fields it changes, and inserts the timeline row. A refused step r
 import datetime as dt
 
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
-
-from deputies.models import Person, Station
-from liaison.core.notifications import admin_link, notify_bulk, ref, user_channels
 
 from . import messages, platforms
 from .deadlines import deadline, deadline_text, due_fields, end_of_day
@@ -73,13 +70,31 @@ def _today(now: dt.datetime) -> dt.date:
 
 def _next_number(point, now) -> str:
     year = _today(now).year
-    counter = PetitionCounter.objects.filter(point=point, year=year)
-    # The UPDATE takes the row lock until commit, so concurrent submissions queue here.
-    if not counter.update(last=F("last") + 1):
+    # UPDATE … RETURNING: one statement takes the row lock until commit (concurrent submissions
+    # queue here) and reads the new value back.
+    last = _bump_counter(point.pk, year)
+    if last is None:
         PetitionCounter.objects.get_or_create(point=point, year=year)  # the year's first request
-        counter.update(last=F("last") + 1)
-    last = counter.values_list("last", flat=True).get()
+        last = _bump_counter(point.pk, year)
     return f"{point.code.upper()}-{year}-{last:05d}"
+
+
+def _bump_counter(point_id: int, year: int) -> int | None:
+    meta = PetitionCounter._meta
+    quote = connection.ops.quote_name
+    table, last, point, year_column = (
+        quote(meta.db_table),
+        quote(meta.get_field("last").column),
+        quote(meta.get_field("point").column),
+        quote(meta.get_field("year").column),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {last} = {last} + 1 WHERE {point} = %s AND {year_column} = %s RETURNING {last}",  # noqa: S608
+            [point_id, year],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def _store_attachments(petition, uploads: list[CleanUpload], purpose=Attachment.Purpose.ENTERPRISE) -> None:
@@ -117,16 +132,17 @@ def petition_submit(*, petition: Petition, actor, uploads=(), submission_key=Non
                 petition.enterprise_name = petition.enterprise.name
             petition.save()
             _store_attachments(petition, list(uploads))
-            _record(
-                petition,
-                now=now,
-                action=PetitionEvent.Action.SUBMIT,
-                to_status=Status.SUBMITTED,
-                text=petition.get_channel_display(),
-                **_actor_fields(actor),
-            )
-            # Recorded with the request, sent after commit: a broker outage delays, never loses, them.
-            _notify_new_request(petition, now)
+            # The request's timeline so far, for callers that answer with it (the public API).
+            petition.new_events = [
+                _record(
+                    petition,
+                    now=now,
+                    action=PetitionEvent.Action.SUBMIT,
+                    to_status=Status.SUBMITTED,
+                    text=petition.get_channel_display(),
+                    **_actor_fields(actor),
+                )
+            ]
     except IntegrityError:
         # The same submission was filed before (or concurrently): return that request. Callers
         # that must not count a retry against limits look the key up first (petitions.intake).
@@ -138,37 +154,11 @@ def petition_submit(*, petition: Petition, actor, uploads=(), submission_key=Non
     return petition, True
 
 
-def _notify_new_request(petition: Petition, now) -> None:
-    """Tell the point's head and deputies (in the work desk, and by e-mail) that a request came in."""
-    people = (
-        Station.objects.current(_today(now))
-        .filter(point=petition.point_id, person__user__isnull=False, person__user__is_active=True)
-        .exclude(person__kind=Person.Kind.GRID_WORKER)
-        .values_list("person_id", "person__user_id", "person__user__email")
-    )
-    # One insert for all of them; the minute-by-minute delivery scan sends them.
-    notify_bulk(
-        [
-            {
-                "key": f"new-request:{petition.pk}:{user_id}:{channel}",
-                "context": {"petition": petition, "person": ref(Person, person_id)},
-                "channel": channel,
-                "user_id": user_id,
-                "address": address,
-                "link": admin_link(Petition, petition.pk),
-            }
-            for person_id, user_id, email in people
-            for channel, address in user_channels(email)
-        ],
-        template="new_request",
-        now=now,
-    )
-
-
 def _record(petition: Petition, *, now, **fields) -> PetitionEvent:
     """Insert a timeline row and, in the same transaction, the messages it causes (the
     enterprise's SMS, the staff's, the group robots': ``messages``), keyed on the row so each
-    is recorded once."""
+    is recorded once. Recorded with the step, sent after commit: a broker outage delays, never
+    loses, them."""
     event = PetitionEvent.objects.create(petition=petition, created_at=now, **fields)
     messages.tell(event, petition, now)
     return event

@@ -128,16 +128,16 @@ class GroupRobotQuerySet(models.QuerySet):
         return self.filter(Q(point__in=points.values("id")) | Q(organisation__in=organisations.values("id")))
 
     def for_event(self, point, event: str):
-        """Active robots that take ``event``, of ``point`` and of its organisation and those above."""
+        """Active robots that take ``event``, of ``point`` and of its organisation and those above
+        (the organisation's three levels up read in the same query, as subqueries)."""
         field = self.model.EVENT_FIELDS[event]
-        chain = (
-            apps.get_model("points", "Organisation")
-            .objects.filter(pk=point.organisation_id)
-            .values_list("id", "parent_id", "parent__parent_id", "parent__parent__parent_id")
-            .first()
-        ) or ()
+        own = apps.get_model("points", "Organisation").objects.filter(pk=point.organisation_id)
         return self.filter(active=True, **{field: True}).filter(
-            Q(point=point) | Q(organisation__in=[pk for pk in chain if pk])
+            Q(point=point.pk)
+            | Q(organisation=point.organisation_id)
+            | Q(organisation__in=own.values("parent_id"))
+            | Q(organisation__in=own.values("parent__parent_id"))
+            | Q(organisation__in=own.values("parent__parent__parent_id"))
         )
 
 

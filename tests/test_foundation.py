@@ -72,6 +72,59 @@ def test_production_starts_with_real_settings():
     assert result.stdout.strip() == "False"
 
 
+def test_production_pools_postgresql_connections():
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; d = s.DATABASES['default'];"
+        " print(d['CONN_MAX_AGE'], d['OPTIONS'].get('pool'))"
+    )
+    base = {
+        k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "ALLOWED_HOSTS", "DB_POOL", "DB_POOL_MAX_SIZE")
+    }
+    base.update(
+        DJANGO_SETTINGS_MODULE="liaison.settings.prod",
+        SECRET_KEY="k" * 50,
+        ALLOWED_HOSTS="liaison.example.cn",
+        SMS_ALLOW_DEV_BACKEND="true",
+        DATABASE_URL="postgres://liaison@db.example:5432/liaison",
+    )
+
+    def read(**extra):
+        run = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env={**base, **extra}, capture_output=True, text=True, timeout=60
+        )
+        assert run.returncode == 0, run.stderr
+        return run.stdout.strip()
+
+    pooled = read()
+    assert pooled.startswith("0 {") and "'max_size': 5" in pooled and "'min_size': 1" in pooled
+    assert "'max_size': 3" in read(DB_POOL_MAX_SIZE="3")
+    assert read(DB_POOL="false") == "60 None"  # persistent connections instead
+    assert read(DATABASE_URL="sqlite:////tmp/x.sqlite3").endswith("None")
+
+
+def test_a_web_process_starts_without_the_heavy_libraries():
+    """Spreadsheets, PDFs, pictures, QR codes and foreign calendars are imported where they are
+    used (issue 21, item 6: a web worker's memory), not by every worker at start-up."""
+    heavy = ["openpyxl", "pypdf", "PIL", "qrcode", "holidays"]
+    code = (
+        "import sys; from liaison.wsgi import application; import liaison.urls; from liaison.core.jobs import _tasks;"
+        " _tasks(); "
+        f"print(','.join(m for m in {heavy!r} if m in sys.modules) or '-')"
+    )
+    environment = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "ALLOWED_HOSTS")}
+    environment.update(
+        DJANGO_SETTINGS_MODULE="liaison.settings.prod",
+        SECRET_KEY="k" * 50,
+        ALLOWED_HOSTS="liaison.example.cn",
+        SMS_ALLOW_DEV_BACKEND="true",
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "-"
+
+
 def test_beat_runs_the_whole_schedule():
     from liaison.celery import app
     from liaison.schedule import BEAT_SCHEDULE

@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_delete, post_migrate, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -9,9 +9,11 @@ class CoreConfig(AppConfig):
     verbose_name = _("Portal settings")
 
     def ready(self):
-        from . import checks, roles  # noqa: F401  (checks registers itself)
+        from . import checks, roles, workdays  # noqa: F401  (checks registers itself)
 
         post_migrate.connect(roles.sync_groups_after_migrate, sender=self)
+        post_save.connect(workdays.holidays_changed, sender="core.Holiday", dispatch_uid="holidays-saved")
+        post_delete.connect(workdays.holidays_changed, sender="core.Holiday", dispatch_uid="holidays-deleted")
 
 
 EMPTY_CHOICE = _("Please choose")

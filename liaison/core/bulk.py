@@ -11,8 +11,9 @@ same rows one by one, on SQLite and on PostgreSQL (CI): an upgrade that changes 
 The row-by-row alternative costs ~2.5× the escalation scan's time (docs/performance.md)."""
 
 from django.db import connections, router
-from django.db.models import Value
+from django.db.models import Expression, Value
 from django.db.models.constants import OnConflict
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 
@@ -24,7 +25,97 @@ def insert_select(model, queryset, *, ignore_conflicts=False, **columns) -> int:
     default (``auto_now``/``auto_now_add`` fields: now). With ``ignore_conflicts``, rows that
     would break a unique constraint are skipped, as with ``bulk_create``.
     """
+    with _insert(model, [(queryset, columns)], ignore_conflicts, ()) as cursor:
+        return cursor.rowcount
+
+
+class Bound(Expression):
+    """A value given each time a statement compiled once runs (``insert_select_all``'s
+    ``values``): compiling a statement of a few dozen expressions costs more Python than the
+    database spends running it, so a statement run on every request is compiled once."""
+
+    def __init__(self, name: str, output_field):
+        super().__init__(output_field=output_field)
+        self.name = name
+
+    def as_sql(self, compiler, connection):
+        return "%s", [_Slot(self.name, self.output_field)]
+
+
+class _Slot:
+    def __init__(self, name, field):
+        self.name, self.field = name, field
+
+    def bind(self, values, connection):
+        return self.field.get_db_prep_value(values[self.name], connection, prepared=False)
+
+
+_statements: dict = {}
+AUTO_NOW = "__now__"  # the Bound name of auto_now fields' value in a compiled-once statement
+
+
+def insert_select_all(
+    model, parts, *, ignore_conflicts=False, returning=("id",), cache_key=None, values=None
+) -> list[tuple]:
+    """``insert_select`` of several querysets in one statement (``INSERT … SELECT … UNION ALL
+    SELECT …``): ``parts`` is a list of ``(queryset, columns)``, each as ``insert_select``'s
+    arguments. Returns the ``returning`` fields of the rows inserted (``RETURNING``: PostgreSQL,
+    SQLite 3.35 or newer). For a write that concerns a few rows of several kinds at once (the
+    messages of a new request), where one round trip matters more than the rows.
+
+    With a ``cache_key``, ``parts`` is a function returning them, called once per process (and
+    key): what changes between runs is given as ``Bound(name, field)`` expressions, and their
+    values as ``values`` on every call."""
+    if cache_key is None:
+        with _insert(model, parts, ignore_conflicts, returning) as cursor:
+            return cursor.fetchall()
+    using = router.db_for_write(model)
+    connection = connections[using]
+    key = (cache_key, using, connection.vendor)
+    if key not in _statements:
+        _statements[key] = _compile(model, parts(), ignore_conflicts, returning, using, cached=True)
+    statement, params = _statements[key]
+    values = {AUTO_NOW: timezone.now(), **(values or {})}
+    params = [p.bind(values, connection) if isinstance(p, _Slot) else p for p in params]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchall()
+
+
+def _insert(model, parts, ignore_conflicts, returning):
+    using = router.db_for_write(model)
+    statement, params = _compile(model, parts, ignore_conflicts, returning, using)
+    cursor = connections[using].cursor()
+    cursor.execute(statement, params)
+    return cursor
+
+
+def _compile(model, parts, ignore_conflicts, returning, using, cached=False):
     fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    connection = connections[using]
+    selects, params = [], []
+    for queryset, columns in parts:
+        sql, part_params = _select(model, fields, queryset, columns, using, cached)
+        selects.append(sql)
+        params.extend(part_params)
+    on_conflict = OnConflict.IGNORE if ignore_conflicts else None
+    quote = connection.ops.quote_name
+    statement = " ".join(
+        [
+            connection.ops.insert_statement(on_conflict=on_conflict),
+            quote(model._meta.db_table),
+            "(" + ", ".join(quote(field.column) for field in fields) + ")",
+            " UNION ALL ".join(selects),
+            connection.ops.on_conflict_suffix_sql(fields, on_conflict, None, None) or "",
+            ("RETURNING " + ", ".join(quote(model._meta.get_field(name).column) for name in returning))
+            if returning
+            else "",
+        ]
+    )
+    return statement, params
+
+
+def _select(model, fields, queryset, columns, using, cached=False):
     known = {name for field in fields for name in (field.name, field.attname)}
     if unknown := set(columns) - known:
         raise TypeError(f"{model.__name__} has no field {', '.join(sorted(unknown))}")
@@ -34,27 +125,14 @@ def insert_select(model, queryset, *, ignore_conflicts=False, **columns) -> int:
         if given:
             value = given[0]
         elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            value = timezone.now()
+            value = Bound(AUTO_NOW, field) if cached else timezone.now()
         else:
             value = field.get_default()
-        if not hasattr(value, "resolve_expression"):
+        if value is None:  # typed: in a UNION, PostgreSQL reads a bare NULL as text
+            value = Cast(Value(None), output_field=field)
+        elif not hasattr(value, "resolve_expression"):
             value = Value(value, output_field=field)
         select[f"insert_{field.attname}"] = value  # aliases that cannot clash with the queryset's fields
     # Annotations keep the order they were given in, so the SELECT lines up with the column list.
     query = queryset.order_by().values(**select).query
-    using = router.db_for_write(model)
-    connection = connections[using]
-    sql, params = query.get_compiler(using).as_sql()
-    on_conflict = OnConflict.IGNORE if ignore_conflicts else None
-    statement = " ".join(
-        [
-            connection.ops.insert_statement(on_conflict=on_conflict),
-            connection.ops.quote_name(model._meta.db_table),
-            "(" + ", ".join(connection.ops.quote_name(field.column) for field in fields) + ")",
-            sql,
-            connection.ops.on_conflict_suffix_sql(fields, on_conflict, None, None) or "",
-        ]
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        return cursor.rowcount
+    return query.get_compiler(using).as_sql()

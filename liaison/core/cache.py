@@ -49,6 +49,28 @@ class ResilientRedisCache(RedisCache):
 
         return (redis.exceptions.RedisError, OSError)
 
+    def run_script(self, source: str, keys: list[str], args: list):
+        """Run a Lua script on the server (one round trip) with cache keys ``keys`` (prefixed as
+        every other key); CacheUnavailable when Redis cannot be reached, as ``incr``."""
+        if not self.available():
+            raise CacheUnavailable(source[:40])
+        try:
+            client = self._cache.get_client(None, write=True)
+            script = self._scripts.get((id(client), source))
+            if script is None:
+                script = self._scripts[(id(client), source)] = client.register_script(source)
+            return script(keys=[self.make_and_validate_key(key) for key in keys], args=args)
+        except self._errors() as exc:
+            _down_until[self._location()] = time.monotonic() + settings.REDIS_RETRY_AFTER_S
+            log.warning("cache unavailable (%s: %s); computing without it", type(exc).__name__, exc)
+            raise CacheUnavailable(source[:40]) from exc
+
+    @property
+    def _scripts(self) -> dict:
+        if "_script_cache" not in self.__dict__:
+            self.__dict__["_script_cache"] = {}
+        return self.__dict__["_script_cache"]
+
     def ping(self) -> None:
         """Ask Redis directly, whatever the last failure was (for the health check); raises."""
         self._cache.get_client(None, write=True).ping()

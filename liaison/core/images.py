@@ -18,14 +18,21 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 # What we accept; Pillow opens many more (EPS would even run Ghostscript).
 FORMATS = ("JPEG", "PNG", "GIF", "WEBP")
 
 # Pillow's own guard, a backstop behind the explicit caps below: it warns above this and refuses
 # twice this, in Image.open, before decoding.
-Image.MAX_IMAGE_PIXELS = 50_000_000
+MAX_IMAGE_PIXELS = 50_000_000
+
+
+def _pillow():
+    """Pillow, imported when a picture arrives rather than in every web process at start-up."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+    return Image, ImageOps, UnidentifiedImageError
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,7 @@ def read_header(data: bytes, name: str) -> ImageHeader:
 
     Raises ValidationError for anything but a JPEG, PNG, GIF or WebP, and for more pixels than
     ``IMAGE_MAX_PIXELS`` (baseline JPEG) or ``IMAGE_MAX_FULL_DECODE_PIXELS`` (the rest)."""
+    Image, _ImageOps, UnidentifiedImageError = _pillow()
     try:
         with Image.open(io.BytesIO(data), formats=FORMATS) as image:
             progressive = bool(image.info.get("progressive") or image.info.get("progression"))
@@ -76,6 +84,7 @@ def reencode_image(data: bytes, name: str, max_side: int = 2000) -> bytes:
     """JPEG bytes of the picture in ``data``, upright, at most ``max_side`` pixels a side, with
     nothing of the original file but its pixels. Checks the header first (``read_header``)."""
     header = read_header(data, name)
+    Image, ImageOps, UnidentifiedImageError = _pillow()
     scale = min(1.0, max_side / max(header.width, header.height))
     target = (max(1, math.ceil(header.width * scale)), max(1, math.ceil(header.height * scale)))
     try:

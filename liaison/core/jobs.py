@@ -8,8 +8,11 @@ none of it.
 
 import functools
 import logging
+from importlib import import_module
+from importlib.util import find_spec
 
 from celery import current_app
+from django.apps import apps
 
 log = logging.getLogger(__name__)
 
@@ -17,8 +20,13 @@ log = logging.getLogger(__name__)
 @functools.cache
 def _tasks():
     """Every app's tasks, registered once per process: a web process imports them only when
-    asked (the worker does at start-up)."""
-    current_app.loader.import_default_modules()
+    asked (the worker does at start-up). The apps' ``tasks`` modules are imported directly, not
+    through Celery's ``import_default_modules``, whose Django fix-up runs every system check
+    (and imports Pillow for them) in the web process that queues its first task."""
+    for config in apps.get_app_configs():
+        if config.name.startswith("django.") or find_spec(f"{config.name}.tasks") is None:
+            continue
+        import_module(f"{config.name}.tasks")
     return current_app.tasks
 
 

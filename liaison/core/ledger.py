@@ -17,10 +17,6 @@ from urllib.parse import quote
 from django.db import connections, transaction
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils.translation import gettext_lazy as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.dimensions import ColumnDimension
 
 SERIAL = _("No.")
 
@@ -98,9 +94,10 @@ def _cell(value, *, quote: bool = True):
     return _text(str(value), quote=quote)
 
 
-def _text_cell(sheet, value) -> WriteOnlyCell:
-    """An xlsx cell holding ``value`` as a string, never as a formula, whatever it starts with."""
-    cell = WriteOnlyCell(sheet, value=_cell(value, quote=False))
+def _text_cell(sheet, value, cell_class):
+    """An xlsx cell (openpyxl's ``WriteOnlyCell``) holding ``value`` as a string, never as a
+    formula, whatever it starts with."""
+    cell = cell_class(sheet, value=_cell(value, quote=False))
     cell.data_type = "s"
     return cell
 
@@ -129,6 +126,12 @@ def xlsx_response(ledger: Ledger, rows: Iterable[list], filename: str, heading: 
     """xlsx written in openpyxl's write-only mode to a temporary file, so memory stays flat
     however many rows there are: column widths, a frozen header, dates as dates, and every text
     as a string cell (never a formula), stripped of characters xlsx cannot hold."""
+    # openpyxl is imported by the process that writes a spreadsheet, not by every web worker.
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.dimensions import ColumnDimension
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=str(ledger.title)[:31])
     sheet.freeze_panes = "A3"
@@ -136,7 +139,7 @@ def xlsx_response(ledger: Ledger, rows: Iterable[list], filename: str, heading: 
     for index, width in enumerate(widths, start=1):
         letter = get_column_letter(index)
         sheet.column_dimensions[letter] = ColumnDimension(sheet, index=letter, width=width)
-    sheet.append([_text_cell(sheet, heading)])
+    sheet.append([_text_cell(sheet, heading, WriteOnlyCell)])
     sheet.append([str(SERIAL), *(str(c.title) for c in ledger.columns)])
     kinds = ["number", *(c.kind for c in ledger.columns)]
     for row in numbered(rows):
@@ -147,7 +150,7 @@ def xlsx_response(ledger: Ledger, rows: Iterable[list], filename: str, heading: 
                 if kind == "date":
                     cell.number_format = "yyyy-mm-dd"
             else:
-                cell = _text_cell(sheet, value)
+                cell = _text_cell(sheet, value, WriteOnlyCell)
             cells.append(cell)
         sheet.append(cells)
     handle = tempfile.TemporaryFile(suffix=".xlsx")

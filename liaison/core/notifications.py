@@ -75,6 +75,18 @@ def check_template(template: str, channels=()) -> None:
         _sms_param_templates(template)
 
 
+_checked: set[tuple[str, tuple]] = set()
+
+
+def check_template_once(template: str, channels=()) -> None:
+    """``check_template``, remembered per process once it passed: templates do not change while
+    a process runs (the cached loader keeps them), so a path taken on every request checks once."""
+    known = (template, tuple(sorted(channels)))
+    if known not in _checked:
+        check_template(template, channels)
+        _checked.add(known)
+
+
 _PARAM_LINE = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)=(.*)$")
 
 

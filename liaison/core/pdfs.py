@@ -13,8 +13,6 @@ import logging
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from pypdf import PdfReader
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +38,8 @@ class _ActiveContent(Exception):
 
 def check_pdf(data: bytes, name: str) -> None:
     """Raise ValidationError unless ``data`` is a PDF with pages and no active content."""
+    from pypdf import PdfReader  # ~18 MB with its crypto providers: only in processes that take a PDF
+
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted and not reader.decrypt(""):
@@ -68,6 +68,8 @@ def check_pdf(data: bytes, name: str) -> None:
 
 
 def _walk(root) -> None:
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+
     seen: set[tuple[int, int]] = set()
     stack = [root]
     while stack:

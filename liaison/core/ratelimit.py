@@ -66,6 +66,50 @@ def allow(key: str, limit: int, window: int = 3600, *, now: float | None = None)
         return True
 
 
+# ``allow`` for several limits in one round trip: the same counting, in order, stopping at the
+# first refusal (its hit taken back; the limits before it keep theirs, as calls of ``allow`` in
+# turn). KEYS: per limit, its earlier slots then its current one; ARGV: per limit, its number of
+# keys, the limit and the slots' time to live.
+_ALLOW_ALL = """
+local k = 1
+for a = 1, #ARGV, 3 do
+  local n, limit, ttl = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+  local current = KEYS[k + n - 1]
+  local mine = redis.call('INCR', current)
+  if mine == 1 then redis.call('EXPIRE', current, ttl) end
+  local earlier = 0
+  for j = k, k + n - 2 do
+    earlier = earlier + (tonumber(redis.call('GET', KEYS[j])) or 0)
+  end
+  if earlier + mine > limit then
+    redis.call('DECR', current)
+    return 0
+  end
+  k = k + n
+end
+return 1
+"""
+
+
+def allow_all(limits: list[tuple[str, int]], window: int = 3600, *, now: float | None = None) -> bool:
+    """``allow`` for each ``(key, limit)`` in turn, stopping at the first refused; True if all
+    were counted. On Redis one round trip (a script) instead of three per limit; fails open."""
+    backend = caches["default"]
+    if not hasattr(backend, "run_script"):
+        return all(allow(key, limit, window, now=now) for key, limit in limits)
+    now = time.time() if now is None else now
+    keys, args = [], []
+    for key, limit in limits:
+        current, previous, ttl = _slots(key, window, now)
+        keys += [*previous, current]
+        args += [len(previous) + 1, limit, ttl]
+    try:
+        return bool(backend.run_script(_ALLOW_ALL, keys, args))
+    except Exception:  # noqa: BLE001 — any cache failure must not turn away a request
+        log.warning("rate limiter cache unavailable; allowing %s", [key for key, _ in limits], exc_info=True)
+        return True
+
+
 def count(key: str, window: int = 3600, *, now: float | None = None) -> int:
     """Hits counted for ``key`` in the last ``window`` seconds (0 if the cache cannot be reached)."""
     now = time.time() if now is None else now

@@ -10,11 +10,15 @@ is still to be entered.
 """
 
 import datetime as dt
+import logging
 from functools import lru_cache
 
 import chinese_calendar
-import holidays
 from django.utils.translation import gettext as _
+
+from .tablecopy import TableCopy
+
+log = logging.getLogger(__name__)
 
 WARN_FROM_MONTH = 11  # the State Council publishes next year's schedule around November
 
@@ -32,6 +36,8 @@ def library_knows(year: int) -> bool:
 @lru_cache(maxsize=64)
 def _festivals(year: int) -> frozenset:
     """Statutory holidays of ``year`` from the ``holidays`` package (days off only)."""
+    import holidays  # ~5 MB of every country's calendar: only for a year chinese_calendar lacks
+
     return frozenset(holidays.country_holidays("CN", years=year))
 
 
@@ -47,14 +53,29 @@ def _statutory(day: dt.date) -> bool | None:
     return None
 
 
+def _load_holidays() -> dict[dt.date, bool]:
+    from .models import Holiday
+
+    return dict(Holiday.objects.values_list("date", "is_workday"))
+
+
+# The ``Holiday`` table (a few dozen rows a year), kept in each process (``tablecopy``).
+VERSION_KEY = "holidays:version"
+_holidays = TableCopy(VERSION_KEY, _load_holidays)
+holidays_changed = _holidays.changed
+
+
+def overrides() -> dict[dt.date, bool]:
+    """Every date of the ``Holiday`` table → its ``is_workday``."""
+    return _holidays.get()
+
+
 class WorkCalendar:
-    """Answers ``is_workday`` for a span of dates with one query for the overrides."""
+    """Answers ``is_workday`` for a span of dates from the overrides (``overrides``)."""
 
     def __init__(self, start: dt.date, end: dt.date):
-        from .models import Holiday
-
         self.start, self.end = start, end
-        self.overrides = dict(Holiday.objects.filter(date__range=(start, end)).values_list("date", "is_workday"))
+        self.overrides = overrides()
 
     def is_workday(self, day: dt.date) -> bool:
         if day in self.overrides:
