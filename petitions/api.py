@@ -155,6 +155,8 @@ class PublicPetitionOut(serializers.ModelSerializer):
 
     @extend_schema_field(ReplyLetterOut(many=True))
     def get_reply_letters(self, obj):
+        if self.context.get("just_filed"):
+            return []  # nobody has answered it yet
         letters = obj.attachments.filter(purpose=Attachment.Purpose.REPLY_LETTER).select_related("petition")
         return ReplyLetterOut(letters, many=True).data
 
@@ -248,7 +250,7 @@ class PublicRequestViewSet(viewsets.GenericViewSet):
         if not created:
             return Response(PublicPetitionOut(petition).data)
         # Built from the rows just written: the request and its first timeline entry.
-        data = PublicPetitionOut(petition, context={"events": petition.new_events}).data
+        data = PublicPetitionOut(petition, context={"events": petition.new_events, "just_filed": True}).data
         location = f"/api/v1/public/requests/{petition.number}/{petition.access_token}/"
         return Response(data, status=status.HTTP_201_CREATED, headers={"Location": location})
 
