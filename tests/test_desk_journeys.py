@@ -91,7 +91,7 @@ def test_deputy_triages_a_new_request_from_the_home_page_to_dispatch(screen, liv
     check(screen, "10-desk-request")
 
     screen.click("a[data-action=accept]")
-    screen.select_option("#id_urgency", label="紧急")
+    screen.check("#id_urgency input[value=urgent]")
     screen.click("input[type=submit]")
     expect(screen.locator(".messagelist")).to_contain_text("受理：已完成")
     expect(screen.get_by_test_id("urgency")).to_contain_text("紧急")
