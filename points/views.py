@@ -1,5 +1,7 @@
 """Pages of a point that need nothing but the point: the list, its QR code and the poster."""
 
+from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import cache_control
@@ -14,10 +16,22 @@ def active_point(code):
     )
 
 
+POINTS_PER_PAGE = 20
+
+
 def home(request):
-    points = LiaisonPoint.objects.active().select_related("chain", "host_enterprise", "organisation")
+    """The open points, a page at a time (a province has thousands), found by name or address."""
+    points = LiaisonPoint.objects.active()
     chains = IndustryChain.objects.filter(pk__in=points.values("chain_id"))
-    return render(request, "points/home.html", {"points": points, "chains": chains})
+    query = " ".join(request.GET.get("q", "").split())[:50]
+    for word in query.split():
+        points = points.filter(Q(name__icontains=word) | Q(address__icontains=word))
+    page = Paginator(points.select_related("chain", "host_enterprise").order_by("name", "pk"), POINTS_PER_PAGE)
+    return render(
+        request,
+        "points/home.html",
+        {"page": page.get_page(request.GET.get("page")), "chains": chains, "query": query},
+    )
 
 
 @cache_control(public=True, max_age=300)

@@ -188,3 +188,31 @@ class TestNextReceptionDay:
         ReceptionDay.objects.create(point=world.point, month=dt.date(2026, 11, 1), date=dt.date(2026, 11, 20))
         today = dt.date(2026, 11, 16)
         assert next_reception_date(world.point, today) == NextReceptions(today)(world.point) == dt.date(2026, 11, 20)
+
+
+@pytest.mark.django_db
+class TestHomePage:
+    """A province has thousands of points: the home page shows them a page at a time, found by
+    name or address, in a constant number of queries."""
+
+    def test_a_page_at_a_time_and_found_by_name(self, client, world):
+        from .factories import PointFactory
+
+        for n in range(45):
+            PointFactory(organisation=world.point.organisation, code=f"p{n:02d}", name=f"测试活动点{n:02d}")
+        with CaptureQueriesContext(connection) as first:
+            body = client.get("/").content.decode()
+        assert body.count('class="card card-body') == 20 and "第 1 页，共 3 页" in body
+        last = client.get("/", {"page": 3}).content.decode()
+        assert last.count('class="card card-body') == 47 - 40
+        with CaptureQueriesContext(connection) as later:
+            client.get("/", {"page": 2})
+        assert len(later) == len(first)
+        found = client.get("/", {"q": "活动点07"}).content.decode()
+        assert found.count('class="card card-body') == 1 and "测试活动点07" in found
+        assert "没有符合条件的活动点" in client.get("/", {"q": "不存在的地方"}).content.decode()
+
+    @pytest.mark.parametrize("page", ["abc", "0", "-1", "99999999999999999999", ""])
+    def test_a_bad_page_number_shows_a_page(self, client, world, page):
+        response = client.get("/", {"page": page, "q": "x" * 500})
+        assert response.status_code == 200
