@@ -505,7 +505,7 @@ class PetitionEvent(models.Model):
     text = models.TextField(_("text"), blank=True)
     # What the system wrote (not a person): its source text and values, translated when read,
     # so that each reader sees it in their own language. ``text`` keeps the writer's rendering.
-    note = models.JSONField(_("system note"), default=dict, blank=True, editable=False)
+    note = models.JSONField(_("system note"), default=dict, db_default={}, blank=True, editable=False)
     public = models.BooleanField(_("shown to the enterprise"), default=True)
     created_at = models.DateTimeField(_("at"), db_index=True)
 

@@ -28,7 +28,7 @@ DO = "/admin/petitions/petition/{}/do/{}/"
 def starting_rules(db):
     """The rules the migration seeds: a test database flushed by a transactional test elsewhere
     in the same process has lost them."""
-    seeded = importlib.import_module("petitions.migrations.0013_desk_triage_deadline_rules")
+    seeded = importlib.import_module("petitions.migrations.0002_starting_rules_and_postgres_tuning")
     for urgency, stage, amount, unit in seeded.rules():
         DeadlineRule.objects.get_or_create(
             category="", urgency=urgency, stage=stage, defaults={"amount": amount, "unit": unit}
