@@ -320,10 +320,15 @@ def petition_merge(*, petition, into, actor, now=None) -> Petition:
     now = now or timezone.now()
 
     def check(locked):
+        # The target as it is now, not as the merge form read it: merged, closed or rejected
+        # in between (a second tab, a colleague merging it the other way), it is refused, so
+        # that no request is merged into a merged one and no two into each other.
+        target = Petition.objects.filter(pk=into.pk).values("point_id", "status").first()
         if (
-            into.pk == locked.pk
-            or into.point_id != locked.point_id
-            or into.status
+            target is None
+            or into.pk == locked.pk
+            or target["point_id"] != locked.point_id
+            or target["status"]
             not in (
                 Status.SUBMITTED,
                 Status.ACCEPTED,
@@ -333,17 +338,20 @@ def petition_merge(*, petition, into, actor, now=None) -> Petition:
         ):
             raise TransitionRefused(_("A request can only be merged into another open request of the same point."))
 
-    return _transition(
-        petition,
-        "merge",
-        actor,
-        now=now,
-        check=check,
-        note=system_note(gettext_noop("Merged into %(number)s"), number=into.number),
-        merged_into=into,
-        closed_at=now,
-        **NO_DEADLINE,
-    )
+    with transaction.atomic():
+        # Both rows locked, lower id first, whichever way two merges of the pair run at once.
+        list(Petition.objects.select_for_update().filter(pk__in=[petition.pk, into.pk]).order_by("pk").values("pk"))
+        return _transition(
+            petition,
+            "merge",
+            actor,
+            now=now,
+            check=check,
+            note=system_note(gettext_noop("Merged into %(number)s"), number=into.number),
+            merged_into=into,
+            closed_at=now,
+            **NO_DEADLINE,
+        )
 
 
 def _summary(public_summary: str) -> dict:

@@ -1,0 +1,120 @@
+"""Hostile checks of the possible-duplicates door: merging into a request that stopped being
+open after the merge form read it, and the links that fill the step forms in."""
+
+import pytest
+from django.conf import settings
+
+from petitions import services
+from petitions.models import Petition, Status
+
+from .factories import PetitionFactory
+
+DO = "/admin/petitions/petition/{}/do/{}/"
+
+
+@pytest.mark.django_db
+class TestMergeTarget:
+    def test_a_target_merged_meanwhile_is_refused_not_chained(self, world):
+        """The merge form reads the target, then the step runs: if the target was merged (or
+        closed) in between, by a second tab or a colleague, the merge must be refused, not
+        leave a request merged into a merged one (or two requests merged into each other)."""
+        first = PetitionFactory(point=world.point)
+        second = PetitionFactory(point=world.point)
+        target_as_read = Petition.objects.get(pk=second.pk)  # what the form of `first` holds
+        services.petition_merge(petition=second, into=first, actor=world.head)
+        with pytest.raises(services.TransitionRefused):
+            services.petition_merge(petition=first, into=target_as_read, actor=world.deputy)
+        first.refresh_from_db()
+        second.refresh_from_db()
+        assert first.status == Status.SUBMITTED and first.merged_into_id is None
+        assert second.status == Status.MERGED and second.merged_into_id == first.pk
+
+    def test_a_target_rejected_meanwhile_is_refused(self, world):
+        first = PetitionFactory(point=world.point)
+        second = PetitionFactory(point=world.point)
+        target_as_read = Petition.objects.get(pk=second.pk)
+        services.petition_reject(petition=second, actor=world.head, reason="无效")
+        with pytest.raises(services.TransitionRefused):
+            services.petition_merge(petition=first, into=target_as_read, actor=world.deputy)
+        first.refresh_from_db()
+        assert first.status == Status.SUBMITTED
+
+    def test_the_merge_page_says_so_in_chinese(self, client, world, monkeypatch):
+        """Through the admin step: the target is read by the form, then merged elsewhere before
+        the step runs (simulated by merging it when the form validates)."""
+        from petitions import forms
+
+        first = PetitionFactory(point=world.point)
+        second = PetitionFactory(point=world.point)
+        original = forms.MergeForm.clean_into
+
+        def clean_then_race(self):
+            target = original(self)
+            services.petition_merge(petition=second, into=first, actor=world.head)
+            return target
+
+        monkeypatch.setattr(forms.MergeForm, "clean_into", clean_then_race)
+        client.force_login(world.deputy)
+        response = client.post(DO.format(first.pk, "merge"), {"into": second.number}, follow=True)
+        assert response.status_code == 200
+        assert "只能合并到本活动点另一件未办结的诉求。" in response.content.decode()
+        first.refresh_from_db()
+        assert first.status == Status.SUBMITTED
+
+
+@pytest.mark.django_db
+class TestPrefilledStepForms:
+    BAD = ["abc", "9" * 30, "-1", "<script>alert(1)</script>", "2026-13-45", " ", "a\u200bb"]
+
+    def test_links_that_fill_a_step_form_in_never_crash_or_inject(self, client, world):
+        submitted = PetitionFactory(point=world.point)
+        accepted = services.petition_accept(petition=PetitionFactory(point=world.point), actor=world.deputy)
+        client.force_login(world.deputy)
+        for petition, steps in (
+            (submitted, ["accept", "merge", "reject", "set_urgency"]),
+            (accepted, ["dispatch", "resolve_on_site", "set_urgency"]),
+        ):
+            for step in steps:
+                for field in ["department", "due", "instructions", "urgency", "into", "letters", "result"]:
+                    for value in self.BAD:
+                        response = client.get(DO.format(petition.pk, step), {field: value})
+                        assert response.status_code == 200, (step, field, value)
+                        assert "<script>alert(1)" not in response.content.decode()
+        submitted.refresh_from_db()
+        accepted.refresh_from_db()
+        assert submitted.status == Status.SUBMITTED and accepted.status == Status.ACCEPTED
+
+    def test_a_prefilled_department_of_another_organisation_is_not_offered(self, client, world):
+        accepted = services.petition_accept(petition=PetitionFactory(point=world.point), actor=world.deputy)
+        client.force_login(world.deputy)
+        body = client.get(DO.format(accepted.pk, "dispatch"), {"department": world.other_department.pk}).content
+        assert world.other_department.name not in body.decode()
+        response = client.post(DO.format(accepted.pk, "dispatch"), {"department": world.other_department.pk})
+        assert response.status_code == 400
+        accepted.refresh_from_db()
+        assert accepted.status == Status.ACCEPTED and accepted.department_id is None
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    "postgresql" not in settings.DATABASES["default"]["ENGINE"],
+    reason="row-lock races need PostgreSQL: set DATABASE_URL=postgres://…",
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_requests_merged_into_each_other_at_once_one_wins(world):
+    from .test_concurrency import run_together
+
+    first = PetitionFactory(point=world.point)
+    second = PetitionFactory(point=world.point)
+    pairs = [(first, second), (second, first)]
+    users = [world.deputy, world.head]
+
+    def merge(n):
+        source, target = (Petition.objects.get(pk=p.pk) for p in pairs[n])
+        return services.petition_merge(petition=source, into=target, actor=users[n])
+
+    results, errors = run_together(2, merge)
+    assert len(results) == 1
+    assert len(errors) == 1 and isinstance(errors[0], services.TransitionRefused)
+    statuses = sorted(Petition.objects.filter(pk__in=[first.pk, second.pk]).values_list("status", flat=True))
+    assert statuses == sorted([Status.MERGED, Status.SUBMITTED])
