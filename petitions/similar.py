@@ -139,6 +139,12 @@ class PanelRow:
     merge_into_it: bool  # this request may be merged into the candidate
     merge_into_this: bool  # the candidate may be merged into this request
 
+    @property
+    def percent(self) -> int:
+        """How alike, as people read it: the same-enterprise bonus ranks a row, but a
+        word-for-word copy is 100 % alike, never 110 %."""
+        return min(100, round(self.similar.score * 100))
+
 
 def duplicates_panel(petition: Petition, user, limit: int = 5) -> dict:
     """What the request's page shows of duplicates: the possible ones, each with the merges

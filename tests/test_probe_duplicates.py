@@ -118,3 +118,16 @@ def test_two_requests_merged_into_each_other_at_once_one_wins(world):
     assert len(errors) == 1 and isinstance(errors[0], services.TransitionRefused)
     statuses = sorted(Petition.objects.filter(pk__in=[first.pk, second.pk]).values_list("status", flat=True))
     assert statuses == sorted([Status.MERGED, Status.SUBMITTED])
+
+
+@pytest.mark.django_db
+def test_the_panel_never_says_more_than_100_percent_alike(client, world):
+    """The same enterprise's bonus ranks its request first; the panel's "alike" column is a
+    share of the text and must not read 110 % for a word-for-word copy."""
+    text = {"title": "园区门口停车难", "content": "我公司员工上下班在园区门口停车非常困难，希望增加停车位。"}
+    new = PetitionFactory(point=world.point, enterprise_name="甲公司", **text)
+    PetitionFactory(point=world.point, enterprise_name="甲公司", **text)
+    client.force_login(world.deputy)
+    body = client.get(f"/admin/petitions/petition/{new.pk}/change/").content.decode()
+    assert 'data-testid="duplicates"' in body
+    assert "110%" not in body and "100%" in body
