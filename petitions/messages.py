@@ -129,12 +129,28 @@ def _enterprise(event: PetitionEvent, petition: Petition, now) -> None:
     )
 
 
+def _merged_into(petition: Petition) -> list[Petition]:
+    """The requests merged into ``petition``, and those merged into them before they were merged
+    on (C into A, then A into B: both A and C are answered with B). One query per level; a
+    merge needs an open target, so the chain is short and has no cycle."""
+    found, level, seen = [], [petition.pk], {petition.pk}
+    while level:
+        rows = list(
+            Petition.objects.filter(merged_into_id__in=level)
+            .exclude(pk__in=seen)
+            .only("pk", "number", "access_token", "contact_phone")
+        )
+        level = [row.pk for row in rows]
+        seen.update(level)
+        found.extend(rows)
+    return found
+
+
 def _duplicates(event: PetitionEvent, petition: Petition, now) -> None:
-    """The filers of the requests merged into ``petition``: theirs is answered with it. Each is
-    told on their own request's tracking link, which shows where it was merged."""
-    for duplicate in petition.duplicates.exclude(contact_phone="").only(
-        "pk", "number", "access_token", "contact_phone"
-    ):
+    """The filers of the requests merged into ``petition`` (directly or through a request merged
+    into it): theirs is answered with it. Each is told on their own request's tracking link,
+    which shows where it was merged."""
+    for duplicate in (row for row in _merged_into(petition) if row.contact_phone):
         notify(
             key=f"duplicate-answered:{duplicate.pk}:sms",
             template="enterprise_duplicate_answered",

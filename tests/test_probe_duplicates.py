@@ -131,3 +131,21 @@ def test_the_panel_never_says_more_than_100_percent_alike(client, world):
     body = client.get(f"/admin/petitions/petition/{new.pk}/change/").content.decode()
     assert 'data-testid="duplicates"' in body
     assert "110%" not in body and "100%" in body
+
+
+@pytest.mark.django_db
+def test_filers_of_a_duplicate_merged_on_are_told_when_the_last_request_is_answered(world):
+    """C was merged into A, then A into B: when B is answered the filers of A and of C are told,
+    each on their own link; C's filer is not left waiting on a request that will never move."""
+    from liaison.core.models import Notification
+
+    main = PetitionFactory(point=world.point, contact_phone="13900000001")
+    middle = PetitionFactory(point=world.point, contact_phone="13900000002")
+    first = PetitionFactory(point=world.point, contact_phone="13900000003")
+    services.petition_merge(petition=first, into=middle, actor=world.deputy)
+    services.petition_merge(petition=middle, into=main, actor=world.deputy)
+    services.petition_accept(petition=main, actor=world.deputy)
+    services.petition_resolve_on_site(petition=main, actor=world.deputy, result="已增设停车位")
+    told = Notification.objects.filter(template="enterprise_duplicate_answered")
+    assert sorted(told.values_list("address", flat=True)) == ["13900000002", "13900000003"]
+    assert first.access_token in told.get(address="13900000003").link
