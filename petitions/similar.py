@@ -150,7 +150,8 @@ def duplicates_panel(petition: Petition, user, limit: int = 5) -> dict:
     """What the request's page shows of duplicates: the possible ones, each with the merges
     ``user`` may start from here (the ``merge`` step, in either direction), and the requests
     already merged into this one. Candidates are of the same point, so whoever may triage this
-    request may triage them; a user who may not sees only the candidates in their scope."""
+    request may triage them; a user who may not sees only the candidates and merged duplicates in
+    their scope."""
     merge = STEPS["merge"]
     may_merge = bool(actor_rights(user, petition) & merge.rights)
     open_target = set(OPEN_STATUSES)
@@ -162,5 +163,11 @@ def duplicates_panel(petition: Petition, user, limit: int = 5) -> dict:
         )
         for s in similar_requests(petition, limit, user=user)
     ]
-    duplicates = petition.duplicates.only("pk", "number", "title", "submitted_at").order_by("submitted_at")
+    # Merged ones are the point's, never dispatched: a department's handler does not see them.
+    duplicates = (
+        Petition.objects.visible_to(user)
+        .filter(merged_into=petition)
+        .only("pk", "number", "title", "submitted_at")
+        .order_by("submitted_at")
+    )
     return {"similar_rows": rows, "merged_duplicates": list(duplicates)}

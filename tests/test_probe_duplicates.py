@@ -149,3 +149,23 @@ def test_filers_of_a_duplicate_merged_on_are_told_when_the_last_request_is_answe
     told = Notification.objects.filter(template="enterprise_duplicate_answered")
     assert sorted(told.values_list("address", flat=True)) == ["13900000002", "13900000003"]
     assert first.access_token in told.get(address="13900000003").link
+
+
+@pytest.mark.django_db
+def test_a_handler_is_not_shown_the_duplicates_merged_into_their_request(client, world):
+    """The requests merged into one are the point's, never dispatched to the department: their
+    numbers and titles stay out of the handler's panel as their other lookalikes do (the link
+    would be a 404 for them anyway). The point's deputy still sees them."""
+    main = PetitionFactory(point=world.point)
+    duplicate = PetitionFactory(point=world.point, title="某某公司法人手机号一并反映")
+    services.petition_merge(petition=duplicate, into=main, actor=world.deputy)
+    services.petition_accept(petition=main, actor=world.deputy)
+    services.petition_dispatch(petition=main, actor=world.deputy, department=world.department)
+    change = f"/admin/petitions/petition/{main.pk}/change/"
+    client.force_login(world.handler)
+    body = client.get(change).content.decode()
+    assert duplicate.number not in body and duplicate.title not in body
+    assert client.get(f"/admin/petitions/petition/{duplicate.pk}/change/").status_code in (302, 404)
+    client.force_login(world.deputy)
+    body = client.get(change).content.decode()
+    assert duplicate.number in body and duplicate.title in body
