@@ -32,6 +32,7 @@ from .forms import (
 )
 from .models import (
     OPEN_STATUSES,
+    URGENCY_RANK,
     Attachment,
     Department,
     Petition,
@@ -277,6 +278,10 @@ def petition_set_urgency(*, petition, actor, urgency: str, now=None) -> Petition
     changes = {"urgency": urgency}
     if petition.status in (Status.DISPATCHED, Status.IN_PROGRESS):
         reply = _due(petition, Stage.REPLY, start, urgency=urgency, prefix="reply_due")
+        if URGENCY_RANK[urgency] < URGENCY_RANK[petition.urgency] and petition.reply_due_at:
+            # More urgent never means later: a reply date chosen at dispatch (and told to the
+            # enterprise) that is nearer than the new rule's stays.
+            reply = due_fields(min(reply["reply_due_at"], petition.reply_due_at), prefix="reply_due")
         changes.update(reply)
         if petition.status == Status.DISPATCHED:
             sign = _due(petition, Stage.SIGN, start, urgency=urgency)["due_at"]
