@@ -483,8 +483,8 @@ class PetitionAdmin(ScopedAdmin):
 
 @admin.register(DeadlineRule)
 class DeadlineRuleAdmin(admin.ModelAdmin):
-    """办理时限: shared reference data. Office staff change it (the roles table gives only them
-    the rights); everyone who triages may read it."""
+    """办理时限: shared reference data. The reference keepers (基础数据管理员) change it (the
+    roles table gives only them the rights); everyone who triages may read it."""
 
     list_display = ["category_label", "urgency", "stage", "amount", "unit"]
     list_display_links = ["category_label"]

@@ -1,8 +1,8 @@
 """办理时限: the one place a request's deadlines are computed.
 
-A stage's time limit comes from the ``DeadlineRule`` table office staff keep in the admin: the
-rule for the request's category at its urgency wins over the rule for any category; with no
-rule at all the stage falls back to the ``PETITION_*_WORKDAYS`` settings.
+A stage's time limit comes from the ``DeadlineRule`` table the reference keepers (基础数据管理员)
+keep in the admin: the rule for the request's category at its urgency wins over the rule for any
+category; with no rule at all the stage falls back to the ``PETITION_*_WORKDAYS`` settings.
 
 - Working days count the mainland calendar (``liaison.core.workdays``: holidays and 调休); the
   start day does not count, and the deadline is the end of the last working day, so a request

@@ -203,8 +203,8 @@ class Stage(models.TextChoices):
 
 class DeadlineRule(models.Model):
     """办理时限: how long a stage may take for requests of a category (or of any category) at
-    an urgency, in clock hours or in working days. Shared reference data kept by office staff;
-    ``petitions.deadlines`` reads it, and a rule for the request's own category wins over one
+    an urgency, in clock hours or in working days. Shared reference data kept by the reference
+    keepers (基础数据管理员); ``petitions.deadlines`` reads it, and a rule for the request's own category wins over one
     for any category."""
 
     class Unit(models.TextChoices):
