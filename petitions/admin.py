@@ -430,7 +430,7 @@ class PetitionAdmin(ScopedAdmin):
         if form is not None and not posted:
             # A link may fill the form in (the duplicates panel's merge buttons); the step is
             # still taken only when the actor confirms it here.
-            form.initial = {name: request.GET[name] for name in form.fields if name in request.GET}
+            form.initial = {name: request.GET[name] for name in form.prefill if name in request.GET}
         if request.method == "POST" and (form is None or form.is_valid()):
             try:
                 step.perform(petition, request.user, form.cleaned_data if form else {})

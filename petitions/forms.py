@@ -195,6 +195,11 @@ class StepForm(CleanTextMixin, forms.Form):
     """The input of one workflow step (``workflow.Step.form``) for one request: its cleaned
     data are the step's service arguments."""
 
+    # The fields a link may fill in (``?name=value`` on the step's page, still to be confirmed):
+    # only those the portal's own links fill, never a text sent to the enterprise, shown on the
+    # display screen or given to a department, which a link from outside could pre-write.
+    prefill: tuple[str, ...] = ()
+
     def __init__(self, *args, petition, **kwargs):
         super().__init__(*args, **kwargs)
         self.petition = petition
@@ -321,6 +326,7 @@ class DispatchForm(StepForm):
 
 
 class MergeForm(StepForm):
+    prefill = ("into",)  # the duplicates panel's merge buttons
     into = forms.CharField(label=_("Tracking number of the request to merge into"), max_length=40)
 
     def clean_into(self):

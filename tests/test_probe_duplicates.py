@@ -169,3 +169,32 @@ def test_a_handler_is_not_shown_the_duplicates_merged_into_their_request(client,
     client.force_login(world.deputy)
     body = client.get(change).content.decode()
     assert duplicate.number in body and duplicate.title in body
+
+
+@pytest.mark.django_db
+class TestPrefillAllowList:
+    """Only what the portal's own links fill in (the merge target) may come from the address: a
+    link from outside must not pre-write the text sent to the enterprise, shown on the display
+    screen or given to the department, for a hurried deputy to confirm."""
+
+    SCAM = "请添加微信scam888办理"
+
+    def test_texts_sent_to_the_enterprise_or_the_screen_are_never_prefilled(self, client, world):
+        submitted = PetitionFactory(point=world.point)
+        accepted = services.petition_accept(petition=PetitionFactory(point=world.point), actor=world.deputy)
+        client.force_login(world.deputy)
+        for petition, step, field in (
+            (submitted, "reject", "reason"),
+            (accepted, "resolve_on_site", "result"),
+            (accepted, "resolve_on_site", "public_summary"),
+            (accepted, "dispatch", "instructions"),
+        ):
+            body = client.get(DO.format(petition.pk, step), {field: self.SCAM}).content.decode()
+            assert self.SCAM not in body, (step, field)
+
+    def test_the_merge_link_still_fills_in_its_target(self, client, world):
+        first = PetitionFactory(point=world.point)
+        second = PetitionFactory(point=world.point)
+        client.force_login(world.deputy)
+        body = client.get(DO.format(first.pk, "merge"), {"into": second.number}).content.decode()
+        assert f'value="{second.number}"' in body
