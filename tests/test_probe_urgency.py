@@ -7,11 +7,21 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from petitions import services
-from petitions.models import Urgency
+from petitions.models import DeadlineRule, Urgency
 
 from .factories import PetitionFactory
 
 TZ = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture(autouse=True)
+def reply_rules(db):
+    """The reply rules these tests count with, set here: a test database flushed by a
+    transactional test elsewhere in the same process has lost the seeded ones."""
+    for urgency, amount, unit in (("normal", 10, "workdays"), ("urgent", 5, "workdays"), ("critical", 24, "hours")):
+        DeadlineRule.objects.update_or_create(
+            category="", urgency=urgency, stage="reply", defaults={"amount": amount, "unit": unit}
+        )
 
 
 def at(y, m, d, h=9):
