@@ -79,6 +79,7 @@ class TestProblems:
     def test_malformed_json(self, api, world):
         response = api.generic("POST", "/api/v1/public/requests/", "{not json", content_type="application/json")
         problem_of(response, 400, "malformed")
+        assert "不是有效的 JSON" in response.json()["detail"]  # not the decoder's English
 
     def test_no_credentials_is_401_with_a_scheme(self, api, petition):
         for url in ("/api/v1/requests/", f"/api/v1/requests/{petition.pk}/accept/", "/api/v1/departments/"):

@@ -316,6 +316,10 @@ def test_a_request_body_over_the_cap_gets_a_chinese_413_before_it_is_read(client
     assert response.status_code == 413 and Petition.objects.count() == 0
     body = response.content.decode()
     assert "提交的内容过大" in body and "48.8" in body
+    # The API answers the same refusal as a problem, in Chinese, not with the page.
+    response = client.post("/api/v1/public/requests/", b"{}" + b" " * 60_000, content_type="application/json")
+    assert response.status_code == 413 and response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "too_large" and "48.8" in response.json()["detail"]
 
 
 @pytest.mark.django_db

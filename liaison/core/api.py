@@ -41,6 +41,7 @@ PROBLEMS = {
     "not_acceptable": (406, _("Not acceptable")),
     "transition_refused": (409, _("Not possible in the request's current state")),
     "conflict": (409, _("Conflict")),
+    "too_large": (413, _("What you sent is too large")),
     "unsupported_media_type": (415, _("Unsupported media type")),
     "throttled": (429, _("Too many requests")),
 }
@@ -295,7 +296,11 @@ class StrictJSONParser(JSONParser):
     400 in the user's language, not a 500 from the database or the encoder much later."""
 
     def parse(self, stream, media_type=None, parser_context=None):
-        data = super().parse(stream, media_type, parser_context)
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except exceptions.ParseError:
+            # DRF's detail is the decoder's English ("JSON parse error - Expecting value…").
+            raise exceptions.ParseError(_("The request body is not valid JSON.")) from None
         if malformed_in(data):
             raise exceptions.ParseError(
                 _("The request contains characters that cannot be processed (e.g. a NUL byte). Please check it.")

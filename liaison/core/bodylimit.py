@@ -8,6 +8,9 @@ declared length is checked first and a Chinese page (413) says what to do instea
 from django.conf import settings
 from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+
+from .api import problem_response
 
 
 class RequestBodyLimitMiddleware:
@@ -20,5 +23,9 @@ class RequestBodyLimitMiddleware:
         except ValueError:
             length = 0
         if length > settings.REQUEST_MAX_BYTES:
-            return render(request, "413.html", {"limit": filesizeformat(settings.REQUEST_MAX_BYTES)}, status=413)
+            limit = filesizeformat(settings.REQUEST_MAX_BYTES)
+            if request.path_info.startswith("/api/"):
+                detail = _("Everything sent at once, attachments included, may be at most %(limit)s.")
+                return problem_response("too_large", detail % {"limit": limit})
+            return render(request, "413.html", {"limit": limit}, status=413)
         return self.get_response(request)
