@@ -212,7 +212,7 @@ else:
     _broker_dir = str(VAR_DIR / "broker")
     for _folder in ("broker", "broker-control"):
         (VAR_DIR / _folder).mkdir(exist_ok=True)
-    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_URL = "filesystem://localhost/"  # the host is only named, the folders are the broker
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": _broker_dir,
         "data_folder_out": _broker_dir,
