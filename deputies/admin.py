@@ -150,23 +150,6 @@ class SuggestionAdmin(StepsAdminMixin, ScopedAdmin):
     list_select_related = ["point"]
     filter_horizontal = ["authors"]
     # The draft is edited here; everything after it only through the steps (buttons below).
-    fields = [
-        "point",
-        "title",
-        "authors",
-        "content",
-        "status",
-        "addressed_unit",
-        "filed_on",
-        "handling_unit",
-        "assigned_on",
-        "answered_on",
-        "response",
-        "letter",
-        "rating",
-        "rated_on",
-        "closed_on",
-    ]
     lifecycle = [
         "status",
         "addressed_unit",
@@ -180,6 +163,7 @@ class SuggestionAdmin(StepsAdminMixin, ScopedAdmin):
         "rated_on",
         "closed_on",
     ]
+    fields = ["point", "title", "authors", "content", *lifecycle]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.status != Suggestion.Status.DRAFTED:
