@@ -42,6 +42,10 @@ run: setup
 # on every core (pytest-xdist, a file per worker); on PostgreSQL some tests share the real
 # servers and processes (connection cuts, a live worker), so one at a time.
 PYTEST_ARGS ?= $(if $(DATABASE_URL),,-n auto --dist loadfile)
+# Compiled modules (and pytest's rewritten test modules) are kept in var/pycache, even where the
+# shell says not to write bytecode: compiling every module anew costs each test process ~6 s.
+test: export PYTHONDONTWRITEBYTECODE :=
+test: export PYTHONPYCACHEPREFIX := $(CURDIR)/var/pycache
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 

@@ -25,13 +25,18 @@ from petitions import services
 from .factories import PetitionFactory
 
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
+LONG = FUZZ_EXAMPLES > 10  # .ci/run's run
 # Each generated call is made as four personas, so a third of the examples keeps the default
-# run near a minute and a half while every operation still meets each persona three times.
+# run short while every operation still meets each persona three times.
 EXAMPLES = max(FUZZ_EXAMPLES // 3, 1)
-pytestmark = [pytest.mark.django_db] + ([pytest.mark.fuzz] if FUZZ_EXAMPLES > 10 else [])
+pytestmark = [pytest.mark.django_db] + ([pytest.mark.fuzz] if LONG else [])
 
 # The schema view needs no database, so the schema is read once at collection.
 schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", WSGIHandler())
+# The coverage phase calls every boundary and every wrong type the schema allows (~50 cases an
+# operation, ~7,600 calls in all: a minute of CPU); the long run makes them, the short run makes
+# the explicit examples and the random ones.
+schema.config.phases.update(phases=["examples", "fuzzing", "stateful", *(["coverage"] if LONG else [])])
 
 # (check, operation label or "*", pattern the failure's text must contain or "", reason): the
 # failures the schema cannot rule out, and why. Anything not matched here fails the test.

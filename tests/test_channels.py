@@ -9,9 +9,8 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
@@ -33,6 +32,7 @@ from points.models import GroupRobot, LiaisonPoint
 from points.robots import notify_robots
 
 from .factories import PetitionFactory
+from .localserver import serving
 
 ROOT = Path(__file__).resolve().parent.parent
 TZ = ZoneInfo("Asia/Shanghai")
@@ -99,11 +99,8 @@ class FakeServer:
             def log_message(self, *args):
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.host = f"127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
+        self.handler = Handler
+        self.host = None  # set while it serves
 
     def answer(self, body, status=200, delay=0):
         self.answers.append((status, body, delay))
@@ -112,16 +109,13 @@ class FakeServer:
     def last(self):
         return self.requests[-1]
 
-    def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
 
 @pytest.fixture
 def server():
     fake = FakeServer()
-    yield fake
-    fake.stop()
+    with serving(fake.handler) as httpd:
+        fake.host = f"127.0.0.1:{httpd.server_address[1]}"
+        yield fake
 
 
 def digest_sms(world, key="sms:1", phone="139 0000 0000"):

@@ -7,7 +7,7 @@ import json
 import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from django.conf import settings as django_settings
@@ -25,6 +25,7 @@ from petitions import platforms, services
 from petitions.models import Delivery, ExternalPlatform, PetitionEvent, PlatformCallback, Status
 
 from .factories import PetitionFactory
+from .localserver import serving
 
 T0 = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)
 
@@ -80,13 +81,8 @@ class Receiver(BaseHTTPRequestHandler):
 @pytest.fixture
 def receiver():
     Receiver.answers, Receiver.posts, Receiver.other_methods = [], [], []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server, Receiver
-    server.shutdown()
-    server.server_close()
+    with serving(Receiver) as server:
+        yield server, Receiver
 
 
 @pytest.fixture

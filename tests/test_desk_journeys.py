@@ -28,7 +28,7 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(
         not Path(CHROMIUM).exists() and not os.environ.get("REQUIRE_BROWSER"),
-        reason="needs Debian's chromium (apt-get install chromium fonts-noto-cjk); CI installs it",
+        reason="needs Debian's Chromium (apt-get install chromium-headless-shell fonts-noto-cjk); CI installs it",
     ),
     pytest.mark.django_db(transaction=True),
 ]

@@ -16,6 +16,7 @@ from liaison.core import ratelimit
 
 PORT = 6391
 URL = f"redis://127.0.0.1:{PORT}/0"
+TIMEOUT = 0.2  # seconds: short, so that "one timeout in all, not one per call" shows in the time
 
 pytestmark = [
     pytest.mark.redis,
@@ -55,16 +56,16 @@ def on_private_redis(settings):
         "default": {
             "BACKEND": "liaison.core.cache.ResilientRedisCache",
             "LOCATION": URL,
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+            "OPTIONS": {"socket_connect_timeout": TIMEOUT, "socket_timeout": TIMEOUT},
         }
     }
     settings.REDIS_RETRY_AFTER_S = 10
-    settings.HEALTH_CHECK_TIMEOUT_MS = 1500
+    settings.HEALTH_CHECK_TIMEOUT_MS = 800
     from liaison.celery import app
 
     saved = (app.conf.broker_url, app.conf.broker_transport_options)
     app.conf.broker_url = URL
-    app.conf.broker_transport_options = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+    app.conf.broker_transport_options = {"socket_connect_timeout": TIMEOUT, "socket_timeout": TIMEOUT}
     resilient._down_until.clear()
     yield
     app.conf.broker_url, app.conf.broker_transport_options = saved
@@ -101,10 +102,10 @@ def test_pages_answer_when_redis_is_stopped(client, world, redis_server, on_priv
     redis_server.wait(10)
     for url in PAGES:
         response, took = timed_get(client, url)
-        assert response.status_code == 200 and took < 2, (url, response.status_code, took)
+        assert response.status_code == 200 and took < 1, (url, response.status_code, took)
     assert ratelimit.allow("outage:stopped", 1) and ratelimit.allow("outage:stopped", 1)  # fails open
     response, took = timed_get(client, "/healthz")
-    assert response.status_code == 503 and took < 2.5
+    assert response.status_code == 503 and took < 1.5
     body = response.json()
     assert body["database"] == "ok" and body["cache"] == "unavailable" and body["broker"] != "ok"
 
@@ -113,12 +114,12 @@ def test_pages_answer_in_bounded_time_when_redis_is_frozen(client, world, redis_
     started = time.monotonic()
     for url in PAGES:
         response, took = timed_get(client, url)
-        assert response.status_code == 200 and took < 2, (url, took)
+        assert response.status_code == 200 and took < 1, (url, took)
     # One socket timeout in all, not one per cache call: the process leaves Redis alone after it.
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 1
     assert ratelimit.allow("outage:frozen", 1) and ratelimit.allow("outage:frozen", 1)
     response, took = timed_get(client, "/healthz")
-    assert response.status_code == 503 and took < 2.5, took
+    assert response.status_code == 503 and took < 1.5, took
     body = response.json()
     assert body["database"] == "ok" and body["cache"] in ("timeout", "unavailable") and body["broker"] != "ok"
 
@@ -163,4 +164,4 @@ def test_queueing_a_task_gives_up_in_bounded_time_when_redis_is_frozen(redis_ser
     started = time.monotonic()
     with app.connection_for_write() as conn, pytest.raises(Exception) as refused:  # noqa: B017 — any refusal
         app.send_task("liaison.never-run", connection=conn, retry_policy=settings.CELERY_TASK_PUBLISH_RETRY_POLICY)
-    assert time.monotonic() - started < 5, refused.value
+    assert time.monotonic() - started < 3, refused.value

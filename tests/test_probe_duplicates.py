@@ -65,6 +65,7 @@ class TestMergeTarget:
 @pytest.mark.django_db
 class TestPrefilledStepForms:
     BAD = ["abc", "9" * 30, "-1", "<script>alert(1)</script>", "2026-13-45", " ", "a\u200bb"]
+    FIELDS = ["department", "due", "instructions", "urgency", "into", "letters", "result"]
 
     def test_links_that_fill_a_step_form_in_never_crash_or_inject(self, client, world):
         submitted = PetitionFactory(point=world.point)
@@ -75,11 +76,10 @@ class TestPrefilledStepForms:
             (accepted, ["dispatch", "resolve_on_site", "set_urgency"]),
         ):
             for step in steps:
-                for field in ["department", "due", "instructions", "urgency", "into", "letters", "result"]:
-                    for value in self.BAD:
-                        response = client.get(DO.format(petition.pk, step), {field: value})
-                        assert response.status_code == 200, (step, field, value)
-                        assert "<script>alert(1)" not in response.content.decode()
+                for value in self.BAD:  # every field of the link at once: each is read on its own
+                    response = client.get(DO.format(petition.pk, step), dict.fromkeys(self.FIELDS, value))
+                    assert response.status_code == 200, (step, value)
+                    assert "<script>alert(1)" not in response.content.decode()
         submitted.refresh_from_db()
         accepted.refresh_from_db()
         assert submitted.status == Status.SUBMITTED and accepted.status == Status.ACCEPTED

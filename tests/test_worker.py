@@ -22,6 +22,7 @@ from petitions.models import Petition, PetitionEvent
 from points.selectors import reception_date_in_month
 
 from .factories import PetitionFactory
+from .localserver import serving
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -121,9 +122,8 @@ def test_scheduled_tasks_run_in_a_real_worker(world, worker):
 def test_a_real_worker_delivers_a_dispatch_once(world, worker):
     """The dispatch commits, the delivery is recorded and the drain queued through the broker;
     the worker sends it once to a receiver on 127.0.0.1, however often the drain runs."""
-    import threading
     from collections import Counter
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from http.server import BaseHTTPRequestHandler
 
     from petitions import services
     from petitions.models import Delivery, ExternalPlatform
@@ -140,26 +140,23 @@ def test_a_real_worker_delivers_a_dispatch_once(world, worker):
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     default_queue, app.conf.task_default_queue = app.conf.task_default_queue, worker  # queued here → its worker
     try:
-        platform = ExternalPlatform.objects.create(
-            name="渝快政", slug="ykz", webhook_url=f"http://127.0.0.1:{server.server_port}/hook"
-        )
-        world.department.platform = platform
-        world.department.save()
-        petition = PetitionFactory(point=world.point)
-        services.petition_accept(petition=petition, actor=world.deputy)
-        services.petition_dispatch(petition=petition, actor=world.deputy, department=world.department)
-        assert wait_for(lambda: Delivery.objects.filter(status="delivered").exists())
-        for task in ("petitions.tasks.drain_deliveries", "petitions.tasks.record_missing_deliveries"):
-            app.send_task(task, queue=worker)
-        time.sleep(2)
-        delivery = Delivery.objects.get()
-        assert received == {delivery.message_id: 1}
-        assert PetitionEvent.objects.filter(petition=petition, action="push").count() == 1
+        with serving(Receiver) as server:
+            platform = ExternalPlatform.objects.create(
+                name="渝快政", slug="ykz", webhook_url=f"http://127.0.0.1:{server.server_port}/hook"
+            )
+            world.department.platform = platform
+            world.department.save()
+            petition = PetitionFactory(point=world.point)
+            services.petition_accept(petition=petition, actor=world.deputy)
+            services.petition_dispatch(petition=petition, actor=world.deputy, department=world.department)
+            assert wait_for(lambda: Delivery.objects.filter(status="delivered").exists())
+            for task in ("petitions.tasks.drain_deliveries", "petitions.tasks.record_missing_deliveries"):
+                app.send_task(task, queue=worker)
+            time.sleep(2)
+            delivery = Delivery.objects.get()
+            assert received == {delivery.message_id: 1}
+            assert PetitionEvent.objects.filter(petition=petition, action="push").count() == 1
     finally:
         app.conf.task_default_queue = default_queue
-        server.shutdown()
-        server.server_close()
