@@ -95,6 +95,17 @@ class TestAtScale:
         assert admin_numbers(client, "停车难") == {old.number}  # three characters search all
         assert api_numbers(client, "停车") == set()
 
+    def test_a_short_search_sends_its_matches_as_one_parameter_on_postgresql(self, world, requests):
+        from django.test.utils import CaptureQueriesContext
+
+        found = Petition.objects.filter(point=world.point).search("停车")
+        with CaptureQueriesContext(connection) as queries:
+            assert {p.pk for p in found} == {requests["parking"].pk}
+        page = queries[-1]["sql"]
+        if connection.vendor == "postgresql":
+            assert " = ANY(" in page and page.count(str(requests["parking"].pk)) >= 1
+        assert Petition.objects.search("没有这样的").filter(pk__any_of=[]).count() == 0  # no match, no error
+
     def test_a_searchs_count_stops_at_the_ceiling_and_a_plain_list_counts_exactly(self, client, world, monkeypatch):
         from liaison.core import paging
 
