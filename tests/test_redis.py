@@ -34,3 +34,13 @@ def test_limiter_lets_requests_through_when_the_cache_is_unreachable(settings):
     }
     assert ratelimit.allow("test:down", 1)  # a reachable cache would refuse this second hit
     assert ratelimit.allow("test:down", 1)
+
+
+def test_a_script_is_kept_once_whatever_the_client_of_the_call():
+    """Django's Redis backend hands out a new client per call: the scripts kept for the rate
+    limits must not keep every one of them alive (a worker's memory grew with each submission)."""
+    from django.core.cache import cache
+
+    for _ in range(20):
+        assert ratelimit.allow_all([("test:scripts", 1000)])
+    assert len(cache._scripts) == 1

@@ -55,11 +55,15 @@ class ResilientRedisCache(RedisCache):
         if not self.available():
             raise CacheUnavailable(source[:40])
         try:
+            # Django's client hands out a new redis.Redis (on its one connection pool) per call:
+            # a script is kept per source and run on the client of the moment. Keyed by the
+            # client, the dict kept every client of every call alive (the worker grew ~1 MB per
+            # 500 submissions).
             client = self._cache.get_client(None, write=True)
-            script = self._scripts.get((id(client), source))
+            script = self._scripts.get(source)
             if script is None:
-                script = self._scripts[(id(client), source)] = client.register_script(source)
-            return script(keys=[self.make_and_validate_key(key) for key in keys], args=args)
+                script = self._scripts[source] = client.register_script(source)
+            return script(keys=[self.make_and_validate_key(key) for key in keys], args=args, client=client)
         except self._errors() as exc:
             _down_until[self._location()] = time.monotonic() + settings.REDIS_RETRY_AFTER_S
             log.warning("cache unavailable (%s: %s); computing without it", type(exc).__name__, exc)
