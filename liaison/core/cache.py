@@ -57,8 +57,8 @@ class ResilientRedisCache(RedisCache):
         try:
             # Django's client hands out a new redis.Redis (on its one connection pool) per call:
             # a script is kept per source and run on the client of the moment. Keyed by the
-            # client, the dict kept every client of every call alive (the worker grew ~1 MB per
-            # 500 submissions).
+            # client, the dict kept every client of every call alive (a web worker grew ~16 KB
+            # per submission).
             client = self._cache.get_client(None, write=True)
             script = self._scripts.get(source)
             if script is None:
