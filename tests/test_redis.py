@@ -50,3 +50,13 @@ def test_one_redis_client_serves_every_cache_call(monkeypatch):
         assert cache.get("test:one-client") == 1
         assert ratelimit.allow_all([("test:one-client-limit", 100)])
     assert built == []
+
+
+def test_a_script_is_kept_once_whatever_the_client_of_the_call():
+    """The scripts kept for the rate limits are kept by source, whatever client ran them (keyed
+    by client, they kept every client alive: a worker's memory grew with each submission)."""
+    from django.core.cache import cache
+
+    for _ in range(20):
+        assert ratelimit.allow_all([("test:scripts", 1000)])
+    assert len(cache._scripts) == 1

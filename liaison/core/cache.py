@@ -76,11 +76,14 @@ class ResilientRedisCache(RedisCache):
         if not self.available():
             raise CacheUnavailable(source[:40])
         try:
+            # A script is kept per source and run on the client of the call. (Keyed by client
+            # while Django's backend built a client per call, the dict kept every one of them
+            # alive: a web worker grew ~16 KB per submission.)
             client = self._cache.get_client(None, write=True)
-            script = self._scripts.get((id(client), source))
+            script = self._scripts.get(source)
             if script is None:
-                script = self._scripts[(id(client), source)] = client.register_script(source)
-            return script(keys=[self.make_and_validate_key(key) for key in keys], args=args)
+                script = self._scripts[source] = client.register_script(source)
+            return script(keys=[self.make_and_validate_key(key) for key in keys], args=args, client=client)
         except self._errors() as exc:
             _down_until[self._location()] = time.monotonic() + settings.REDIS_RETRY_AFTER_S
             log.warning("cache unavailable (%s: %s); computing without it", type(exc).__name__, exc)
