@@ -73,7 +73,7 @@ compile-messages: $(VENV)/.installed
 	else echo "msgfmt not found: using the compiled translations in locale/"; fi
 
 clean:
-	rm -rf var/broker var/broker-control var/cache var/celerybeat-schedule*
+	rm -rf var/broker var/broker-control var/cache var/celerybeat-schedule* var/pycache
 
 # Benchmarks at province scale on PostgreSQL (BENCH_DATABASE_URL); see bench/README.md.
 bench: setup
