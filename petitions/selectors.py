@@ -8,7 +8,7 @@ from django.utils import timezone
 from deputies.models import Activity, Station, Suggestion
 from points.models import LiaisonPoint
 
-from .models import FIGURES, OPEN_STATUSES, Category, Department, Petition
+from .models import FIGURES, Category, Department, Petition
 from .rollups import figure_sums
 
 
@@ -100,23 +100,21 @@ def _ranked(rows: list[dict], order: tuple[str, ...]) -> list[dict]:
     return rows
 
 
-def statistics(points, start: dt.date, end: dt.date, today: dt.date | None = None) -> dict:
+def statistics(points, start: dt.date, end: dt.date, now: dt.datetime | None = None) -> dict:
     """Figures of ``points`` for requests submitted between ``start`` and ``end``: totals, the
     monthly trend, breakdowns by category and department, and the department and point rankings.
 
     Summed from the daily roll-ups (``petitions.rollups``), exact now: a fixed number of
     aggregate queries whatever the number of requests; plus the points' requests overdue now
     (whenever submitted), people, inspections and suggestions."""
-    today = today or timezone.localdate()
+    now = now or timezone.now()
+    today = timezone.localdate(now)
     sums = figure_sums(points, start, end, GROUPINGS)
     totals = {**sums["totals"][()]}
     totals |= _rates(totals)
-    # A state of today, not of the period: every request of these points past its deadline now,
-    # counted on the small index of open requests alone.
-    # (``due_at`` before the day began: the same as ``due_date`` before today, read from the
-    # index of open requests by point and deadline without touching the table.)
-    midnight = dt.datetime.combine(today, dt.time.min, tzinfo=timezone.get_current_timezone())
-    totals["overdue"] = Petition.objects.filter(point__in=points, status__in=OPEN_STATUSES, due_at__lt=midnight).count()
+    # A state of now, not of the period: every request of these points past its deadline, as the
+    # work desk counts it, read from the index of open requests by point and deadline alone.
+    totals["overdue"] = Petition.objects.filter(point__in=points).overdue(now).count()
     labels = dict(Category.choices)
     by_category = [
         {"label": str(labels.get(key[0], key[0])), "value": cell["received"]}

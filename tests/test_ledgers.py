@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from deputies.models import Activity, Suggestion
 from petitions import services
 from petitions.escalation import escalation_scan
-from petitions.models import Satisfaction
+from petitions.models import Petition, Satisfaction
 from petitions.selectors import statistics
 from petitions.workflow import ENTERPRISE_ACTOR
 from points.models import LiaisonPoint
@@ -69,13 +69,20 @@ class TestStatistics:
             LiaisonPoint.objects.filter(pk=world.point.pk),
             dt.date(2026, 1, 1),
             dt.date(2026, 12, 31),
-            today=dt.date(2026, 11, 25),
+            now=at(2026, 11, 25),
         )
         t = stats["totals"]
         assert (t["received"], t["accepted"], t["resolved_on_site"], t["dispatched"], t["resolved"]) == (4, 3, 1, 2, 2)
         assert t["on_time"] == 2 and t["on_time_rate"] == 100.0
         # Overdue is today's state of the point, whenever submitted: last year's open request too.
         assert t["overdue"] == 2 and t["open"] == 1 and t["rejected"] == 1
+        # "Overdue now" as the work desk counts it: past the deadline's hour, not the next day.
+        due_this_morning = PetitionFactory(point=world.point, now=at(2026, 11, 25, 8))
+        due = {"due_at": at(2026, 11, 25, 9), "due_date": dt.date(2026, 11, 25)}
+        Petition.objects.filter(pk=due_this_morning.pk).update(**due)
+        points = LiaisonPoint.objects.filter(pk=world.point.pk)
+        overdue = statistics(points, dt.date(2026, 1, 1), dt.date(2026, 12, 31), now=at(2026, 11, 25))["totals"]
+        assert overdue["overdue"] == 3 == Petition.objects.filter(point__in=points).overdue(at(2026, 11, 25)).count()
         # (6 working days for a: 2→10 Nov; 1 for b: 4→5 Nov) / 2
         assert t["average_workdays"] == 3.5
         assert (t["satisfied"], t["basic"], t["unsatisfied"], t["satisfaction_rate"]) == (1, 1, 0, 100.0)

@@ -32,7 +32,7 @@ class TestFigures:
         if rolled:
             rollups.rollup_changed(now=at(dt.date(2026, 11, 25)))
         points = LiaisonPoint.objects.all()
-        stats = statistics(points, *YEAR, today=dt.date(2026, 11, 25))
+        stats = statistics(points, *YEAR, now=at(dt.date(2026, 11, 25)))
         expected = direct(points, *YEAR)
         assert [row["month"] for row in stats["trend"]] == [dt.date(2026, m, 1) for m in range(1, 13)]
         for row in stats["trend"]:
