@@ -8,8 +8,17 @@ SELECT, and the backend's ``ops.insert_statement(on_conflict=…)`` and
 ``ops.on_conflict_suffix_sql(fields, on_conflict, None, None)`` for ``INSERT [OR IGNORE] INTO`` and
 ``ON CONFLICT DO NOTHING``. tests/test_scheduling.py pins the result against the ORM writing the
 same rows one by one, on SQLite and on PostgreSQL (CI): an upgrade that changes them fails there.
-The row-by-row alternative costs ~2.5× the escalation scan's time (docs/performance.md)."""
+The row-by-row alternative costs ~2.5× the escalation scan's time (docs/performance.md).
 
+A statement compiled once (``cache_key``) runs on PostgreSQL through a psycopg ``Cursor`` that
+binds on the server, wrapped with the backend's ``make_cursor``/``make_debug_cursor`` as Django
+wraps its own; tests/test_scheduling.py and tests/test_submission_cost.py check what it writes
+and that the connection prepares it."""
+
+import re
+
+import psycopg
+import psycopg.sql
 from django.db import connections, router
 from django.db.models import Expression, Value
 from django.db.models.constants import OnConflict
@@ -40,6 +49,10 @@ class Bound(Expression):
 
     def as_sql(self, compiler, connection):
         return "%s", [_Slot(self.name, self.output_field)]
+
+    def as_postgresql(self, compiler, connection):
+        # Typed: the statement is bound on the server (``_run``), which must know each parameter's type.
+        return f"%s::{self.output_field.cast_db_type(connection)}", [_Slot(self.name, self.output_field)]
 
 
 class _Slot:
@@ -77,9 +90,21 @@ def insert_select_all(
     statement, params = _statements[key]
     values = {AUTO_NOW: timezone.now(), **(values or {})}
     params = [p.bind(values, connection) if isinstance(p, _Slot) else p for p in params]
-    with connection.cursor() as cursor:
+    with _cursor(connection) as cursor:
         cursor.execute(statement, params)
         return cursor.fetchall()
+
+
+def _cursor(connection):
+    """Where a statement compiled once runs. On PostgreSQL, a cursor that binds its parameters on
+    the server, so that the connection prepares the statement once it has run a few times
+    (``prepare_threshold``): PostgreSQL then skips parsing and planning it, and psycopg quoting
+    every value into the text. Wrapped as Django wraps its own (query logging, errors)."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    connection.ensure_connection()
+    raw = psycopg.Cursor(connection.connection)
+    return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
 
 
 def _insert(model, parts, ignore_conflicts, returning):
@@ -98,6 +123,8 @@ def _compile(model, parts, ignore_conflicts, returning, using, cached=False):
         sql, part_params = _select(model, fields, queryset, columns, using, cached)
         selects.append(sql)
         params.extend(part_params)
+    if cached and connection.vendor == "postgresql":
+        selects, params = _inline_constants(selects, params, connection)
     on_conflict = OnConflict.IGNORE if ignore_conflicts else None
     quote = connection.ops.quote_name
     statement = " ".join(
@@ -113,6 +140,29 @@ def _compile(model, parts, ignore_conflicts, returning, using, cached=False):
         ]
     )
     return statement, params
+
+
+def _inline_constants(selects, params, connection):
+    """The values that are the same on every run written into the statement as literals, so
+    only the ``Bound`` ones are sent (typed, as the server binds them)."""
+    connection.ensure_connection()
+    given = iter(params)
+    slots = []
+
+    def literal(match):
+        if match.group() == "%%":
+            return "%%"
+        value = next(given)
+        if isinstance(value, _Slot):
+            slots.append(value)
+            return "%s"
+        return psycopg.sql.Literal(value).as_string(connection.connection).replace("%", "%%")
+
+    selects = [_PLACEHOLDER.sub(literal, select) for select in selects]
+    return selects, slots
+
+
+_PLACEHOLDER = re.compile("%%|%s")
 
 
 def _select(model, fields, queryset, columns, using, cached=False):
