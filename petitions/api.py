@@ -231,7 +231,10 @@ class PublicRequestViewSet(viewsets.GenericViewSet):
         data = request_object(request)
         code = str(data.get("point", ""))
         # Only a well-formed code reaches the database (a NUL byte would fail there, not here).
-        point = LiaisonPoint.objects.active().filter(code=code).first() if slug_re.match(code) else None
+        try:  # (get, not first: the code is unique, no ORDER BY to compile)
+            point = LiaisonPoint.objects.active().get(code=code) if slug_re.match(code) else None
+        except LiaisonPoint.DoesNotExist:
+            point = None
         if point is None:
             raise NotFound(_("This code does not belong to any active liaison point."))
         self._refuse_cross_site_forms(request)

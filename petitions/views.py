@@ -19,9 +19,10 @@ from .workflow import ENTERPRISE_ACTOR
 
 
 def _point_for_token(request, token):
-    point = LiaisonPoint.objects.filter(qr_token=token).select_related("organisation").first()
-    if point and point.active:
-        return point, None
+    try:  # (get, not first: the token is unique, no ORDER BY to compile)
+        return LiaisonPoint.objects.select_related("organisation").get(qr_token=token, active=True), None
+    except LiaisonPoint.DoesNotExist:
+        pass
     retired = RetiredQrToken.objects.filter(token=token).select_related("point").first()
     if retired:
         return None, render(request, "petitions/code_replaced.html", {"point": retired.point}, status=410)

@@ -9,6 +9,7 @@ so the stored text is exactly what was visible, and a form shown again shows the
 import re
 
 from django import forms
+from django.http import QueryDict
 
 # Line breaks a word processor writes as control characters become real ones.
 _BREAKS = re.compile(r"[\x0b\x0c\x1c-\x1e\u2028\u2029]")
@@ -40,9 +41,9 @@ class CleanTextMixin:
         if not self.is_bound:
             return
         if hasattr(self.data, "setlist"):  # a QueryDict from a request
-            data = self.data.copy()
-            for key in list(data):
-                data.setlist(key, _cleaned(data.getlist(key)))
+            data = QueryDict(mutable=True)  # (not .copy(): a deep copy of every value, then replaced)
+            for key, values in self.data.lists():
+                data.setlist(key, _cleaned(values))
         else:
             data = {key: _cleaned(value) for key, value in self.data.items()}
         self.data = data
