@@ -3,11 +3,13 @@ import uuid
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import CharField, Exists, Q, Subquery, Value
+from django.db.models import BigIntegerField, CharField, Exists, Q, Subquery, UUIDField, Value
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from liaison.core import compiled
 from liaison.core.apps import EMPTY_CHOICE
+from liaison.core.compiled import Bound
 from liaison.core.text import CleanTextMixin
 from points.models import Enterprise, LiaisonPoint
 
@@ -45,7 +47,8 @@ class MultipleFileField(forms.FileField):
 
 
 def linked_enterprises(point):
-    """Enterprises a point serves: its host and those its people look after (包挂)."""
+    """Enterprises a point serves: its host and those its people look after (包挂). ``point``:
+    a point or an expression of its id."""
     return (
         Enterprise.objects.filter(Q(hosted_points=point) | Q(person_links__person__stations__point=point))
         .distinct()
@@ -157,18 +160,9 @@ class PublicPetitionForm(PetitionForm):
         data = self.cleaned_data
         enterprise, key, phone = data.get("enterprise"), data.get("submission_key"), data.get("contact_phone")
         if enterprise is not None or (key and phone):
-            none = Value(None, output_field=CharField())
-            row = (
-                LiaisonPoint.objects.filter(pk=self.point.pk)
-                .values_list(
-                    Subquery(Petition.objects.filter(submission_key=key).order_by().values("pk")[:1]) if key else none,
-                    Exists(Petition.objects.filter(point=self.point.pk, contact_phone=phone)) if phone else none,
-                    Subquery(linked_enterprises(self.point).filter(pk=enterprise.pk).order_by().values("name")[:1])
-                    if enterprise is not None
-                    else none,
-                )
-                .get()
-            )
+            asked = (bool(key), bool(phone), enterprise is not None)
+            values = {"point": self.point.pk, "key": key, "phone": phone, "enterprise": enterprise and enterprise.pk}
+            (row,) = compiled.select(LiaisonPoint, ("public-form-lookup", *asked), lambda: _lookup(*asked), values)
             self.prior = {"existing": row[0], "known_number": bool(row[1])}
             if enterprise is not None:
                 if row[2] is None:
@@ -189,6 +183,20 @@ class PublicPetitionForm(PetitionForm):
         if self.cleaned_data.get("website"):
             raise ValidationError(_("This submission looks automated and was not accepted."), code="honeypot")
         return ""
+
+
+def _lookup(key: bool, phone: bool, enterprise: bool):
+    """``PublicPetitionForm.clean``'s one query, compiled once per process for what was given:
+    the request filed with the submission key, whether the number filed at the point before,
+    and the chosen enterprise's name if the point serves it."""
+    none = Value(None, output_field=CharField())
+    point, pk = Bound("point", BigIntegerField()), Bound("enterprise", BigIntegerField())
+    filed = Petition.objects.filter(submission_key=Bound("key", UUIDField())).order_by().values("pk")[:1]
+    return LiaisonPoint.objects.filter(pk=point).values_list(
+        Subquery(filed) if key else none,
+        Exists(Petition.objects.filter(point=point, contact_phone=Bound("phone", CharField()))) if phone else none,
+        Subquery(linked_enterprises(point).filter(pk=pk).order_by().values("name")[:1]) if enterprise else none,
+    )
 
 
 class StepForm(CleanTextMixin, forms.Form):

@@ -27,7 +27,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from deputies.models import Person, Station
-from liaison.core.bulk import Bound, insert_select_all
+from liaison.core.bulk import insert_select_all
+from liaison.core.compiled import Bound
 from liaison.core.models import Notification
 from liaison.core.notifications import (
     absolute_url,

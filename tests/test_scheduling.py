@@ -295,7 +295,8 @@ class TestMessagesWrittenByTheDatabase:
         from django.db.models import BigIntegerField, CharField, DateTimeField, F, Value
         from django.db.models.functions import Concat
 
-        from liaison.core.bulk import Bound, insert_select_all
+        from liaison.core.bulk import insert_select_all
+        from liaison.core.compiled import Bound
 
         now = at(2026, 11, 2, 9)
         petition = PetitionFactory(point=world.point, now=now)

@@ -10,20 +10,17 @@ SELECT, and the backend's ``ops.insert_statement(on_conflict=…)`` and
 same rows one by one, on SQLite and on PostgreSQL (CI): an upgrade that changes them fails there.
 The row-by-row alternative costs ~2.5× the escalation scan's time (docs/performance.md).
 
-A statement compiled once (``cache_key``) runs on PostgreSQL through a psycopg ``Cursor`` that
-binds on the server, wrapped with the backend's ``make_cursor``/``make_debug_cursor`` as Django
-wraps its own; tests/test_scheduling.py and tests/test_submission_cost.py check what it writes
-and that the connection prepares it."""
+With a ``cache_key``, the statement is compiled once per process and run as
+``liaison.core.compiled`` runs its statements (prepared on PostgreSQL)."""
 
-import re
-
-import psycopg
-import psycopg.sql
 from django.db import connections, router
-from django.db.models import Expression, Value
+from django.db.models import Value
 from django.db.models.constants import OnConflict
 from django.db.models.functions import Cast
 from django.utils import timezone
+
+from . import compiled
+from .compiled import AUTO_NOW, Bound
 
 
 def insert_select(model, queryset, *, ignore_conflicts=False, **columns) -> int:
@@ -36,35 +33,6 @@ def insert_select(model, queryset, *, ignore_conflicts=False, **columns) -> int:
     """
     with _insert(model, [(queryset, columns)], ignore_conflicts, ()) as cursor:
         return cursor.rowcount
-
-
-class Bound(Expression):
-    """A value given each time a statement compiled once runs (``insert_select_all``'s
-    ``values``): compiling a statement of a few dozen expressions costs more Python than the
-    database spends running it, so a statement run on every request is compiled once."""
-
-    def __init__(self, name: str, output_field):
-        super().__init__(output_field=output_field)
-        self.name = name
-
-    def as_sql(self, compiler, connection):
-        return "%s", [_Slot(self.name, self.output_field)]
-
-    def as_postgresql(self, compiler, connection):
-        # Typed: the statement is bound on the server (``_run``), which must know each parameter's type.
-        return f"%s::{self.output_field.cast_db_type(connection)}", [_Slot(self.name, self.output_field)]
-
-
-class _Slot:
-    def __init__(self, name, field):
-        self.name, self.field = name, field
-
-    def bind(self, values, connection):
-        return self.field.get_db_prep_value(values[self.name], connection, prepared=False)
-
-
-_statements: dict = {}
-AUTO_NOW = "__now__"  # the Bound name of auto_now fields' value in a compiled-once statement
 
 
 def insert_select_all(
@@ -83,28 +51,12 @@ def insert_select_all(
         with _insert(model, parts, ignore_conflicts, returning) as cursor:
             return cursor.fetchall()
     using = router.db_for_write(model)
-    connection = connections[using]
-    key = (cache_key, using, connection.vendor)
-    if key not in _statements:
-        _statements[key] = _compile(model, parts(), ignore_conflicts, returning, using, cached=True)
-    statement, params = _statements[key]
-    values = {AUTO_NOW: timezone.now(), **(values or {})}
-    params = [p.bind(values, connection) if isinstance(p, _Slot) else p for p in params]
-    with _cursor(connection) as cursor:
-        cursor.execute(statement, params)
-        return cursor.fetchall()
-
-
-def _cursor(connection):
-    """Where a statement compiled once runs. On PostgreSQL, a cursor that binds its parameters on
-    the server, so that the connection prepares the statement once it has run a few times
-    (``prepare_threshold``): PostgreSQL then skips parsing and planning it, and psycopg quoting
-    every value into the text. Wrapped as Django wraps its own (query logging, errors)."""
-    if connection.vendor != "postgresql":
-        return connection.cursor()
-    connection.ensure_connection()
-    raw = psycopg.Cursor(connection.connection)
-    return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+    once = compiled.statement(
+        ("insert_select_all", model._meta.label, cache_key),
+        using,
+        lambda: _compile(model, parts(), ignore_conflicts, returning, using, cached=True),
+    )
+    return compiled.run(using, once, values or {})
 
 
 def _insert(model, parts, ignore_conflicts, returning):
@@ -123,8 +75,6 @@ def _compile(model, parts, ignore_conflicts, returning, using, cached=False):
         sql, part_params = _select(model, fields, queryset, columns, using, cached)
         selects.append(sql)
         params.extend(part_params)
-    if cached and connection.vendor == "postgresql":
-        selects, params = _inline_constants(selects, params, connection)
     on_conflict = OnConflict.IGNORE if ignore_conflicts else None
     quote = connection.ops.quote_name
     statement = " ".join(
@@ -140,29 +90,6 @@ def _compile(model, parts, ignore_conflicts, returning, using, cached=False):
         ]
     )
     return statement, params
-
-
-def _inline_constants(selects, params, connection):
-    """The values that are the same on every run written into the statement as literals, so
-    only the ``Bound`` ones are sent (typed, as the server binds them)."""
-    connection.ensure_connection()
-    given = iter(params)
-    slots = []
-
-    def literal(match):
-        if match.group() == "%%":
-            return "%%"
-        value = next(given)
-        if isinstance(value, _Slot):
-            slots.append(value)
-            return "%s"
-        return psycopg.sql.Literal(value).as_string(connection.connection).replace("%", "%%")
-
-    selects = [_PLACEHOLDER.sub(literal, select) for select in selects]
-    return selects, slots
-
-
-_PLACEHOLDER = re.compile("%%|%s")
 
 
 def _select(model, fields, queryset, columns, using, cached=False):
