@@ -49,7 +49,7 @@ from liaison.core.apischema import ApiSchema
 from liaison.core.notifications import absolute_url
 from liaison.core.paging import CappedPaginator
 from liaison.core.webhooks import verify, verify_standard
-from points.models import LiaisonPoint
+from points.selectors import active_point
 
 from . import routing
 from .access import access_petition, access_petition_by_token
@@ -231,10 +231,7 @@ class PublicRequestViewSet(viewsets.GenericViewSet):
         data = request_object(request)
         code = str(data.get("point", ""))
         # Only a well-formed code reaches the database (a NUL byte would fail there, not here).
-        try:  # (get, not first: the code is unique, no ORDER BY to compile)
-            point = LiaisonPoint.objects.active().get(code=code) if slug_re.match(code) else None
-        except LiaisonPoint.DoesNotExist:
-            point = None
+        point = active_point("code", code) if slug_re.match(code) else None
         if point is None:
             raise NotFound(_("This code does not belong to any active liaison point."))
         self._refuse_cross_site_forms(request)

@@ -6,7 +6,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from liaison.core.notifications import absolute_url
-from points.models import LiaisonPoint, RetiredQrToken
+from points.models import RetiredQrToken
+from points.selectors import active_point
 
 from .access import access_petition_by_token
 from .actions import STEPS, TransitionRefused, allowed_steps
@@ -19,10 +20,9 @@ from .workflow import ENTERPRISE_ACTOR
 
 
 def _point_for_token(request, token):
-    try:  # (get, not first: the token is unique, no ORDER BY to compile)
-        return LiaisonPoint.objects.select_related("organisation").get(qr_token=token, active=True), None
-    except LiaisonPoint.DoesNotExist:
-        pass
+    point = active_point("qr_token", token)
+    if point:
+        return point, None
     retired = RetiredQrToken.objects.filter(token=token).select_related("point").first()
     if retired:
         return None, render(request, "petitions/code_replaced.html", {"point": retired.point}, status=410)

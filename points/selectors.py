@@ -4,15 +4,30 @@ its page draws it (segments, enterprises by role, the leaders' networks, the poi
 import calendar
 import datetime as dt
 
-from django.db.models import Count, F, Q, Window
+from django.db.models import CharField, Count, F, Q, Window
 from django.db.models.functions import RowNumber
 
+from liaison.core import compiled
+from liaison.core.compiled import Bound
 from liaison.core.workdays import next_workday
 
 from .models import Enterprise, EnterpriseRelation, IndustryChain, LiaisonPoint
 
 # How many names a segment lists per role (and points per segment); the rest are counted.
 NAMES_PER_GROUP = 8
+
+
+def active_point(by: str, value: str) -> LiaisonPoint | None:
+    """The active point whose ``by`` ("qr_token" or "code", both unique) is ``value``: what
+    every scan of a QR code and every filing reads first, so compiled once (liaison.core.compiled)."""
+    if by not in ("qr_token", "code"):
+        raise ValueError(by)
+    return compiled.get(
+        LiaisonPoint,
+        ("active-point", by),
+        lambda: LiaisonPoint.objects.active().filter(**{by: Bound("value", CharField())}),
+        {"value": value},
+    )
 
 
 def reception_date_in_month(point: LiaisonPoint, month: dt.date) -> dt.date:

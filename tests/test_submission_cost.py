@@ -8,16 +8,20 @@ import uuid
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.db.models import BigIntegerField
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from liaison.core import ratelimit, workdays
+from liaison.core import compiled, ratelimit, workdays
+from liaison.core.compiled import Bound
 from liaison.core.models import Holiday, Notification
 from liaison.core.notifications import thaw
 from petitions.messages import tracking_link
 from petitions.models import Petition
-from points.models import GroupRobot
+from points.models import GroupRobot, LiaisonPoint
+from points.selectors import active_point
 
+from .factories import PetitionFactory
 from .test_submission import form_data, submit_url
 
 STATEMENTS = 6  # point, look-ups, number, request, timeline row, messages
@@ -194,6 +198,38 @@ def test_the_messages_statement_is_prepared_after_five_runs_and_writes_the_same(
             cursor.execute(prepared)
             assert cursor.fetchone()[0] == (n >= 5), n  # prepared at the sixth run, then reused
     assert all(w == written[0] for w in written) and written[0][1]
+
+
+@pytest.mark.django_db
+def test_a_point_read_by_a_statement_compiled_once_is_the_orms(world):
+    """``active_point`` (liaison.core.compiled) converts every value as the ORM does — dates and
+    booleans on SQLite too — and finds no inactive point."""
+    point = world.point
+    point.opened_on = dt.date(2025, 3, 1)
+    point.save()
+    expected = LiaisonPoint.objects.get(pk=point.pk)
+    for by, value in (("qr_token", point.qr_token), ("code", point.code)):
+        read = active_point(by, value)
+        for field in LiaisonPoint._meta.concrete_fields:
+            mine, theirs = getattr(read, field.attname), getattr(expected, field.attname)
+            assert (mine, type(mine)) == (theirs, type(theirs)), (by, field.attname)
+        assert read.organisation == point.organisation and not read._state.adding
+    assert active_point("code", "no-such-point") is None
+    point.active = False
+    point.save()
+    assert active_point("qr_token", point.qr_token) is None and active_point("code", point.code) is None
+    with pytest.raises(ValueError):
+        active_point("name", point.name)
+    # Values the database returns in another form (a UUID as text, a time without its zone on SQLite).
+    petition = PetitionFactory(point=point)
+    columns = ("submission_key", "submitted_at", "status", "content")
+    read = compiled.select(
+        Petition,
+        ("test-converted",),
+        lambda: Petition.objects.filter(pk=Bound("pk", BigIntegerField())).values_list(*columns),
+        {"pk": petition.pk},
+    )
+    assert read == list(Petition.objects.filter(pk=petition.pk).values_list(*columns))
 
 
 @pytest.mark.django_db
