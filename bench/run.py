@@ -498,6 +498,7 @@ def measure_submissions(seconds=20, clients=16):
             ("QR form", "submit_form.lua", 11),
             ("API", "submit_api.lua", 13),
         ):
+            settle()  # (what the run before wrote, vacuumed: the trigram indexes' pending lists too)
             answers = ROOT / "var" / "bench" / f"answers-{script}"
             r = _wrk(server, script, seconds, clients, {**csrf, "BENCH_ANSWERS": str(answers)})
             answered = r["answered"]
