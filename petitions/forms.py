@@ -4,6 +4,7 @@ import uuid
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import BigIntegerField, CharField, Exists, Q, Subquery, UUIDField, Value
+from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -83,47 +84,32 @@ class RequestFieldsMixin(CleanTextMixin, forms.Form):
         return data
 
 
-class PetitionForm(RequestFieldsMixin, forms.ModelForm):
-    """A request as an enterprise files it. Validates only; the service ``petition_submit``
-    does the write."""
+class _ListedWhenShown(ModelChoiceIterator):
+    """The choices of ``LinkedEnterpriseField``: its list read only when the form is shown."""
 
-    attachments = MultipleFileField(
-        label=_("Photos or PDF files"),
-        required=False,
-        help_text=_("Optional. Up to 4 files, 10 MB each: photos (JPEG, PNG…) or PDF."),
-    )
-    # Declared here, not adjusted in __init__: a min_length set on a built field adds no validator.
-    content = forms.CharField(
-        label=_("content"), min_length=5, max_length=5000, widget=forms.Textarea(attrs={"rows": 5})
-    )
+    def __init__(self, field):
+        self.field = field
 
-    class Meta:
-        model = Petition
-        fields = ["enterprise", "enterprise_name", "contact_name", "contact_phone", "category", "title", "content"]
-        help_texts = {"enterprise_name": _("If your enterprise is not in the list, type its name.")}
-
-    def __init__(self, *args, point, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.point = point
-        self.instance.point = point
-        field = self.fields["enterprise"]
-        field.queryset = linked_enterprises(point)
-        field.required = False
-        field.empty_label = _("— choose, or type the name below —")
-        self.fields["enterprise_name"].required = False
-        self.fields["category"].choices = [("", EMPTY_CHOICE), *Category.choices]
-        self.fields["title"].widget.attrs["maxlength"] = 100
-
-    def clean_contact_name(self):
-        return self.cleaned_data["contact_name"].strip()
-
-    def clean_attachments(self):
-        return clean_uploads(self.cleaned_data.get("attachments") or [])
+    @property
+    def queryset(self):
+        return self.field.queryset
 
 
 class LinkedEnterpriseField(forms.ModelChoiceField):
-    """The enterprise list of the public form, checked by the form's one look-up query
+    """The enterprise list of the public form: ``linked_enterprises(point)``, built only when the
+    form is shown (a form that validates never is), and checked by the form's one look-up query
     (``PublicPetitionForm.clean``) instead of a query of its own: this only reads the id."""
+
+    iterator = _ListedWhenShown
+    point = None
+
+    @property
+    def queryset(self):
+        return linked_enterprises(self.point) if self.point is not None else self._queryset
+
+    @queryset.setter
+    def queryset(self, queryset):
+        forms.ModelChoiceField.queryset.fset(self, queryset)
 
     def to_python(self, value):
         if value in self.empty_values:
@@ -137,24 +123,52 @@ class LinkedEnterpriseField(forms.ModelChoiceField):
         return Enterprise(pk=pk)
 
 
-class PublicPetitionForm(PetitionForm):
-    """The enterprise's form (QR page and public API). A valid form has read, with one query,
-    what filing it needs to know (``prior``): the request already filed with its submission key,
-    if any, and whether its number filed at this point before (``petitions.intake``)."""
+class PublicPetitionForm(RequestFieldsMixin, forms.ModelForm):
+    """A request as an enterprise files it (QR page and public API). Validates only; the service
+    ``petition_submit`` does the write. A valid form has read, with one query, what filing it
+    needs to know (``prior``): the request already filed with its submission key, if any, and
+    whether its number filed at this point before (``petitions.intake``)."""
 
+    attachments = MultipleFileField(
+        label=_("Photos or PDF files"),
+        required=False,
+        help_text=_("Optional. Up to 4 files, 10 MB each: photos (JPEG, PNG…) or PDF."),
+    )
+    # Declared here, not adjusted in __init__: a min_length set on a built field adds no validator.
+    content = forms.CharField(
+        label=_("content"), min_length=5, max_length=5000, widget=forms.Textarea(attrs={"rows": 5})
+    )
     # A field people never see; bots fill it in.
     website = forms.CharField(required=False, label=_("Leave this empty"))
     submission_key = forms.UUIDField(widget=forms.HiddenInput)
 
-    class Meta(PetitionForm.Meta):
+    class Meta:
+        model = Petition
+        fields = ["enterprise", "enterprise_name", "contact_name", "contact_phone", "category", "title", "content"]
         field_classes = {"enterprise": LinkedEnterpriseField}
+        help_texts = {"enterprise_name": _("If your enterprise is not in the list, type its name.")}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, point, **kwargs):
         super().__init__(*args, **kwargs)
+        self.point = point
+        self.instance.point = point
+        field = self.fields["enterprise"]
+        field.point = point
+        field.required = False
+        field.empty_label = _("— choose, or type the name below —")
+        self.fields["enterprise_name"].required = False
+        self.fields["category"].choices = [("", EMPTY_CHOICE), *Category.choices]
+        self.fields["title"].widget.attrs["maxlength"] = 100
         self.prior = {"existing": None, "known_number": False}
         if not self.is_bound:
             self.initial["submission_key"] = uuid.uuid4()
         self.fields["website"].widget.attrs.update({"autocomplete": "off", "tabindex": "-1"})
+
+    def clean_contact_name(self):
+        return self.cleaned_data["contact_name"].strip()
+
+    def clean_attachments(self):
+        return clean_uploads(self.cleaned_data.get("attachments") or [])
 
     def clean(self):
         data = self.cleaned_data
