@@ -3,7 +3,9 @@
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
+from django.utils import translation
 
 from liaison.core import roles
 
@@ -38,6 +40,16 @@ class World:
 
 # Personas' people, by login name.
 NAMES = {"head": "陈立群", "deputy": "李晓梅", "grid": "吴敏", "outsider": "王建平"}
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the portal's language: a request made in English (the language
+    switch's cookie) leaves its thread in English, as Django's locale middleware does, and a
+    test that reads a timeline after it would read English notes."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
