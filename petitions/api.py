@@ -38,6 +38,7 @@ from liaison.core.api import (
     DEFAULT_RETRY_AFTER,
     BadSignature,
     Conflict,
+    FieldsBuiltOnce,
     Pagination,
     ScopedViewSetMixin,
     StrictJSONParser,
@@ -112,7 +113,7 @@ class PublicEventOut(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class ReplyLetterOut(serializers.ModelSerializer):
+class ReplyLetterOut(FieldsBuiltOnce, serializers.ModelSerializer):
     """A reply letter (答复函) addressed to the enterprise, downloadable with the secret link."""
 
     url = serializers.SerializerMethodField()
@@ -126,7 +127,7 @@ class ReplyLetterOut(serializers.ModelSerializer):
         return absolute_url(reverse("petitions:letter", args=[petition.number, petition.access_token, obj.pk]))
 
 
-class PublicPetitionOut(serializers.ModelSerializer):
+class PublicPetitionOut(FieldsBuiltOnce, serializers.ModelSerializer):
     status_label = serializers.CharField(source="get_status_display")
     point = serializers.CharField(source="point.name")
     events = serializers.SerializerMethodField()

@@ -2,6 +2,7 @@
 schema, the caller's language. DRF's APIView imports this module (the parser setting) while it is
 being defined, so nothing here may import DRF's views: the schema class is in ``apischema``."""
 
+import copy
 import functools
 import math
 from collections.abc import Mapping
@@ -68,6 +69,18 @@ _VALIDATION_DETAIL = _("The input is not valid; see the errors by field.")
 # A sliding window opens again slot by slot (liaison/core/ratelimit.py): an hourly limit's
 # oldest slot leaves it within five minutes.
 DEFAULT_RETRY_AFTER = 300
+
+
+class FieldsBuiltOnce:
+    """Put first in a ``ModelSerializer``'s bases whose fields depend on nothing but its class:
+    they are worked out from the model once per class and copied for each instance, where DRF
+    works them out again for every instance (a third of the public API's answer to a filing)."""
+
+    def get_fields(self):
+        cls = type(self)
+        if "_fields_built" not in cls.__dict__:
+            cls._fields_built = super().get_fields()
+        return copy.deepcopy(cls._fields_built)
 
 
 class Pagination(PageNumberPagination):
