@@ -154,9 +154,10 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_PREPARED_STATEMENTS", True):
-    # The few statements the portal runs on every request and compiles once (the messages of a
-    # new request: liaison.core.bulk) are prepared on each connection after five runs; Django's
-    # own queries never are. Off behind a PgBouncer that cannot keep them (docs/deploy.md).
+    # The few statements compiled once that every submission runs (its point, the form's
+    # look-up, the new request's messages: liaison.core.compiled) are prepared on each
+    # connection after five runs; Django's own queries never are. Off behind a PgBouncer that
+    # cannot keep them (docs/deploy.md).
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share one file: wait for the write lock instead of failing.
