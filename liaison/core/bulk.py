@@ -20,7 +20,9 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from . import compiled
-from .compiled import AUTO_NOW, Bound
+from .compiled import Bound
+
+AUTO_NOW = "__now__"  # the Bound name of auto_now fields' value in a statement compiled once
 
 
 def insert_select(model, queryset, *, ignore_conflicts=False, **columns) -> int:
@@ -56,7 +58,7 @@ def insert_select_all(
         using,
         lambda: _compile(model, parts(), ignore_conflicts, returning, using, cached=True),
     )
-    return compiled.run(using, once, values or {})
+    return compiled.run(using, once, {AUTO_NOW: timezone.now(), **(values or {})})
 
 
 def _insert(model, parts, ignore_conflicts, returning):

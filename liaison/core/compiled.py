@@ -20,9 +20,6 @@ import psycopg
 import psycopg.sql
 from django.db import connections, router
 from django.db.models import Expression
-from django.utils import timezone
-
-AUTO_NOW = "__now__"  # the Bound name of auto_now fields' value in a compiled-once statement
 
 
 class Bound(Expression):
@@ -51,7 +48,7 @@ class _Slot:
 _statements: dict = {}
 
 
-def statement(key, using: str, build) -> tuple[str, list]:
+def statement(key, using: str, build) -> tuple:
     """The ``(sql, params)`` that ``build()`` returns, built once per process, ``key`` and database.
     (``build`` may return a third item, kept with them: ``select`` keeps its converters.)"""
     connection = connections[using]
@@ -68,7 +65,6 @@ def run(using: str, compiled: tuple, values: dict) -> list[tuple]:
     """Run a ``statement`` with this run's ``values`` (by ``Bound`` name); its rows."""
     connection = connections[using]
     sql, params, *_extra = compiled
-    values = {AUTO_NOW: timezone.now(), **values}
     params = [p.bind(values, connection) if isinstance(p, _Slot) else p for p in params]
     with _cursor(connection) as cursor:
         cursor.execute(sql, params)
