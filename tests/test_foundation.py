@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
@@ -290,3 +291,14 @@ class TestPagesInChinese:
         response = client.get("/no-such-page/")
         assert response.status_code == 404
         assert "页面不存在" in response.content.decode()
+
+
+def test_every_celery_setting_reaches_celery():
+    """Celery reads a copy of the ``CELERY_*`` settings (``liaison.celery.CelerySettings``):
+    each one, under Celery's own name, holds the settings' value."""
+    from liaison.celery import app
+
+    names = [name for name in dir(settings) if name.startswith("CELERY_")]
+    assert "CELERY_TASK_ACKS_LATE" in names and "CELERY_BROKER_URL" in names
+    for name in names:
+        assert app.conf[name.removeprefix("CELERY_").lower()] == getattr(settings, name), name
