@@ -60,3 +60,36 @@ def test_a_script_is_kept_once_whatever_the_client_of_the_call():
     for _ in range(20):
         assert ratelimit.allow_all([("test:scripts", 1000)])
     assert len(cache._scripts) == 1
+
+
+def test_one_redis_client_sends_every_task_until_the_pool_is_replaced(monkeypatch):
+    """kombu's Redis channel built a client for each message (~⅓ of queueing a task);
+    ``liaison.core.broker`` keeps one per connection pool, and a new one when kombu replaces
+    the pool (after a fork or a lost connection)."""
+    import uuid
+
+    import redis
+
+    from liaison.celery import app
+
+    queue = f"test-broker-{uuid.uuid4().hex[:8]}"
+    raw = redis.Redis.from_url(settings.REDIS_URL)
+    built = []
+    real = redis.Redis.__init__
+    monkeypatch.setattr(redis.Redis, "__init__", lambda self, *a, **k: built.append(1) or real(self, *a, **k))
+    try:
+        with app.connection_for_write() as conn:
+            assert type(conn.transport).__module__ == "liaison.core.broker"
+            app.send_task("liaison.never-run", connection=conn, queue=queue)  # opens the channel
+            first = len(built)
+            for sent in range(2, 5):
+                app.send_task("liaison.never-run", connection=conn, queue=queue)
+                assert raw.llen(queue) == sent
+            assert len(built) == first
+            conn.default_channel._disconnect_pools()
+            for sent in range(5, 7):
+                app.send_task("liaison.never-run", connection=conn, queue=queue)
+                assert raw.llen(queue) == sent
+            assert len(built) == first + 1
+    finally:
+        raw.delete(queue)
