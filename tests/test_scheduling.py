@@ -290,8 +290,9 @@ class TestMessagesWrittenByTheDatabase:
 
     def test_a_statement_compiled_once_writes_each_runs_values(self, world):
         """``insert_select_all`` with a ``cache_key``: on PostgreSQL the values that never change
-        are written into the statement as literals and the ``Bound`` ones sent typed; whatever
-        they hold (a percent sign, quotes, a placeholder's spelling) lands as given, run after run."""
+        are written into the statement as literals and the ``Bound`` ones sent typed, one parameter
+        per name however often it is used; whatever they hold (a percent sign, quotes, a
+        placeholder's spelling in either style) lands as given, run after run."""
         from django.db.models import BigIntegerField, CharField, DateTimeField, F, Value
         from django.db.models.functions import Concat
 
@@ -300,19 +301,19 @@ class TestMessagesWrittenByTheDatabase:
 
         now = at(2026, 11, 2, 9)
         petition = PetitionFactory(point=world.point, now=now)
-        odd = "50% 'done' %s %% \\ 督办"
+        odd = "50% 'done' %s %% $1 \\ 督办"
 
         def parts():
             rows = Petition.objects.filter(pk=Bound("petition", BigIntegerField()))
-            text = Concat(Value(odd), Bound("text", CharField()), output_field=CharField())
+            text = Concat(Value(odd), Bound("text", CharField()), Bound("text", CharField()), output_field=CharField())
             columns = {"petition_id": F("id"), "action": "note", "actor_label": odd, "text": text}
             return [(rows, {**columns, "created_at": Bound("now", DateTimeField())})]
 
-        for n, given in enumerate(["%s", "100%", "'); DROP TABLE x; --", "第四次"]):
+        for n, given in enumerate(["%s", "$1", "100%", "'); DROP TABLE x; --", "第四次"]):
             values = {"petition": petition.pk, "text": given, "now": now}
             (pk,) = insert_select_all(PetitionEvent, parts, cache_key=("test-odd",), values=values)[0]
             event = PetitionEvent.objects.get(pk=pk)
-            assert (event.actor_label, event.text, event.petition_id) == (odd, odd + given, petition.pk), n
+            assert (event.actor_label, event.text, event.petition_id) == (odd, odd + given + given, petition.pk), n
 
 
 @pytest.mark.django_db

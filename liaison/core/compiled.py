@@ -6,9 +6,11 @@ on every request. A statement here is built once per process and key, from query
 changing values are ``Bound(name, field)`` expressions, then run with each request's ``values``.
 
 On PostgreSQL the values that never change are written into the statement as literals and the
-``Bound`` ones sent as typed parameters, through a psycopg ``Cursor`` that binds them on the
-server (wrapped with the backend's ``make_cursor``/``make_debug_cursor``, as Django wraps its
-own cursors): the connection prepares the statement after a few runs (``prepare_threshold``,
+``Bound`` ones sent as typed parameters, one per name (``$1``, ``$2``…), through a psycopg
+``RawCursor`` that binds them on the server and leaves the statement as written (a statement
+longer than 4 KB, as the new request's messages are, was otherwise parsed for placeholders on
+every run). It is wrapped with the backend's ``make_cursor``/``make_debug_cursor``, as Django wraps
+its own cursors. The connection prepares the statement after a few runs (``prepare_threshold``,
 liaison/settings/base.py), and PostgreSQL no longer parses and plans it. Django's own queries stay
 client-bound and are never prepared. tests/test_scheduling.py and tests/test_submission_cost.py
 check what such statements write and read, and that the connection prepares them.
@@ -34,12 +36,13 @@ class Bound(Expression):
 
     def as_postgresql(self, compiler, connection):
         # Typed: bound on the server, which must know each parameter's type.
-        return f"%s::{self.output_field.cast_db_type(connection)}", [_Slot(self.name, self.output_field)]
+        cast = self.output_field.cast_db_type(connection)
+        return f"%s::{cast}", [_Slot(self.name, self.output_field, cast)]
 
 
 class _Slot:
-    def __init__(self, name, field):
-        self.name, self.field = name, field
+    def __init__(self, name, field, cast=None):
+        self.name, self.field, self.cast = name, field, cast
 
     def bind(self, values, connection):
         return self.field.get_db_prep_value(values[self.name], connection, prepared=False)
@@ -114,25 +117,29 @@ def _cursor(connection):
     if connection.vendor != "postgresql":
         return connection.cursor()
     connection.ensure_connection()
-    raw = psycopg.Cursor(connection.connection)
+    raw = psycopg.RawCursor(connection.connection)
     return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
 
 
 def _inline_constants(sql, params, connection):
-    """The values that are the same on every run written into ``sql`` as literals, so only the
-    ``Bound`` ones are sent (typed, as the server binds them)."""
+    """The values that are the same on every run written into ``sql`` as literals, and each
+    ``Bound`` name (with its type) made one numbered parameter, as the server binds them."""
     connection.ensure_connection()
     given = iter(params)
+    numbers = {}
     slots = []
 
     def literal(match):
         if match.group() == "%%":
-            return "%%"
+            return "%"
         value = next(given)
         if isinstance(value, _Slot):
-            slots.append(value)
-            return "%s"
-        return psycopg.sql.Literal(value).as_string(connection.connection).replace("%", "%%")
+            key = (value.name, value.cast)
+            if key not in numbers:
+                numbers[key] = len(slots) + 1
+                slots.append(value)
+            return f"${numbers[key]}"
+        return psycopg.sql.Literal(value).as_string(connection.connection)
 
     return _PLACEHOLDER.sub(literal, sql), slots
 
