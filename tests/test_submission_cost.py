@@ -184,10 +184,13 @@ def test_the_messages_of_a_new_request_are_the_ones_each_occasion_records(
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
 def test_the_messages_statement_is_prepared_after_its_threshold_and_writes_the_same(client, world, robots):
     """The connection prepares the messages statement once it has run ``prepare_threshold``
-    times (the settings), so PostgreSQL no longer parses and plans it; what it writes for the
-    requests after that is what the first got."""
+    times (the settings), so PostgreSQL no longer parses it, and plans it once (a generic plan,
+    never one per run); what it writes for the requests after that is what the first got."""
     threshold = connection.settings_dict["OPTIONS"]["prepare_threshold"]
-    prepared = "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'INSERT INTO \"core_notification\"%%'"
+    prepared = (
+        "SELECT count(*), sum(generic_plans), sum(custom_plans) FROM pg_prepared_statements"
+        " WHERE statement LIKE 'INSERT INTO \"core_notification\"%%'"
+    )
     written = []
     for n in range(threshold + 2):
         data = form_data(world, contact_phone=f"1380013800{n}")
@@ -199,7 +202,10 @@ def test_the_messages_statement_is_prepared_after_its_threshold_and_writes_the_s
         written.append((sorted(k.removeprefix(prefix) for k in keys), sms.link == tracking_link(petition)))
         with connection.cursor() as cursor:
             cursor.execute(prepared)
-            assert cursor.fetchone()[0] == (n >= threshold), n  # prepared on the run after, then reused
+            count, generic, custom = cursor.fetchone()
+        assert count == (n >= threshold), n  # prepared on the run after, then reused
+        if count:
+            assert (generic, custom) == (n - threshold + 1, 0), n  # planned once, then its plan reused
     assert all(w == written[0] for w in written) and written[0][0] and written[0][1]
 
 
