@@ -302,3 +302,19 @@ def test_every_celery_setting_reaches_celery():
     assert "CELERY_TASK_ACKS_LATE" in names and "CELERY_BROKER_URL" in names
     for name in names:
         assert app.conf[name.removeprefix("CELERY_").lower()] == getattr(settings, name), name
+
+
+def test_a_broker_behind_tls_is_reached_over_tls_with_its_certificate_checked():
+    """``rediss://``: the broker's own transport (liaison/core/broker.py) connects as kombu's
+    would, over TLS, and verifies the server's certificate."""
+    code = (
+        "import django; django.setup(); from liaison.celery import app; import ssl;"
+        " c = app.connection_for_write();"
+        " print(type(c.transport).__module__, c.hostname, c.ssl == {'ssl_cert_reqs': ssl.CERT_REQUIRED})"
+    )
+    environment = {**os.environ, "REDIS_URL": "rediss://redis.example:6380/0"}
+    run = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["liaison.core.broker", "redis.example", "True"]

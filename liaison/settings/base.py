@@ -5,6 +5,7 @@ value stops start-up.
 """
 
 import os
+import ssl
 from pathlib import Path
 
 import dj_database_url
@@ -217,6 +218,10 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300, minimum=2)
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT = "liaison.core.broker:Transport"  # kombu's Redis transport, one client per pool
+    if REDIS_URL.startswith("rediss://"):
+        # TLS with the server's certificate checked, as the cache's client does (kombu only
+        # reads the scheme of its own transports, and would not verify it).
+        CELERY_BROKER_USE_SSL = {"ssl_cert_reqs": ssl.CERT_REQUIRED}
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, **REDIS_TIMEOUTS}
     CELERY_REDIS_SOCKET_TIMEOUT = REDIS_TIMEOUTS["socket_timeout"]
     CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_TIMEOUTS["socket_connect_timeout"]
