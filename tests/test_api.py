@@ -242,3 +242,24 @@ def test_every_step_documents_its_own_input(client):
         assert set(body["properties"]) == set(form.base_fields), path
         assert set(body.get("required", [])) == {n for n, f in form.base_fields.items() if f.required}, path
     assert documented == sum(1 for s in STEPS.values() if s.rights - {"enterprise"})
+
+
+@pytest.mark.django_db
+def test_serializer_fields_built_once_are_each_instances_own(world):
+    """``FieldsBuiltOnce``: each instance gets its own copy of the fields its class worked out
+    once, bound to it alone, built as DRF builds them, and the class's own stay unbound."""
+    from rest_framework import serializers
+
+    from petitions.api import PublicPetitionOut
+
+    first, second = PetitionFactory(point=world.point), PetitionFactory(point=world.point)
+    a = PublicPetitionOut(first, context={"just_filed": True})
+    b = PublicPetitionOut(second)
+    assert [a.data["number"], b.data["number"]] == [first.number, second.number]
+    drf = serializers.ModelSerializer.get_fields(PublicPetitionOut())
+    assert list(a.fields) == list(drf)
+    for name, field in a.fields.items():
+        assert field is not b.fields[name] and (field.parent, b.fields[name].parent) == (a, b), name
+        assert repr(field) == repr(drf[name]), name  # the same field, as DRF builds it
+    for field in PublicPetitionOut._fields_built.values():
+        assert getattr(field, "parent", None) is None and getattr(field, "field_name", None) is None

@@ -74,13 +74,18 @@ DEFAULT_RETRY_AFTER = 300
 class FieldsBuiltOnce:
     """Put first in a ``ModelSerializer``'s bases whose fields depend on nothing but its class:
     they are worked out from the model once per class and copied for each instance, where DRF
-    works them out again for every instance (a third of the public API's answer to a filing)."""
+    works them out again for every instance (a third of the public API's answer to a filing).
+    A plain field is copied as it is, before DRF binds the copy to its serializer: DRF's own
+    deep copy builds each field anew from its arguments. A nested serializer is deep-copied."""
 
     def get_fields(self):
         cls = type(self)
         if "_fields_built" not in cls.__dict__:
             cls._fields_built = super().get_fields()
-        return copy.deepcopy(cls._fields_built)
+        return {
+            name: copy.deepcopy(field) if isinstance(field, serializers.BaseSerializer) else copy.copy(field)
+            for name, field in cls._fields_built.items()
+        }
 
 
 class Pagination(PageNumberPagination):
