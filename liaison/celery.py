@@ -14,7 +14,7 @@ class CelerySettings(Mapping):
     """The ``CELERY_*`` settings as a plain dict, read from Django's settings when Celery first
     needs its configuration. Celery looks each setting up under two names on every task it
     queues; read through Django's settings object, every name that is not set cost an exception
-    (~⅓ of the time to queue a task). Settings changed at run time (``override_settings``) do not
+    (a fifth of the time to queue a task). Settings changed at run time (``override_settings``) do not
     reach Celery; ``app.conf`` changes still do."""
 
     @cached_property

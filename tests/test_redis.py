@@ -63,7 +63,7 @@ def test_a_script_is_kept_once_whatever_the_client_of_the_call():
 
 
 def test_one_redis_client_sends_every_task_until_the_pool_is_replaced(monkeypatch):
-    """kombu's Redis channel built a client for each message (~⅓ of queueing a task);
+    """kombu's Redis channel built a client for each message (~⅙ of queueing a task);
     ``liaison.core.broker`` keeps one per connection pool, and a new one when kombu replaces
     the pool (after a fork or a lost connection)."""
     import uuid

@@ -1,7 +1,7 @@
 """The Celery broker's transport on Redis: kombu's, sending every message through one client.
 
 kombu's Redis channel builds a new ``redis.Redis`` for each message it sends, and each new client
-fills its table of ~170 reply handlers: about a third of the time a web request spends queueing a
+fills its table of ~170 reply handlers: about a sixth of the time a web request spends queueing a
 task. A client holds no connection of its own, only the channel's connection pool, so one client
 per pool serves every call; when kombu replaces the pool (after a fork or a lost connection), the
 next call builds a client on the new one. Chosen by ``CELERY_BROKER_TRANSPORT`` in the settings.
