@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import SEARCH_VAR
 from django.core.exceptions import PermissionDenied
-from django.db.models import F
+from django.db.models import F, URLField
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -498,6 +498,8 @@ class DeadlineRuleAdmin(admin.ModelAdmin):
 @admin.register(ExternalPlatform)
 class ExternalPlatformAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "webhook_url", "active"]
+    # An address typed without its scheme is an https one, as for the group robots.
+    formfield_overrides = {URLField: {"assume_scheme": "https"}}
     list_filter = ["active"]
     search_fields = ["name", "slug"]
 

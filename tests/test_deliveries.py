@@ -535,6 +535,18 @@ class TestAdmin:
         delivery.refresh_from_db()
         assert delivery.status == "failed"
 
+    def test_a_platform_address_typed_without_its_scheme_is_https(self, rf, admin_user):
+        from django.contrib import admin as django_admin
+
+        from petitions.models import ExternalPlatform
+
+        request = rf.get("/")
+        request.user = admin_user
+        form_class = django_admin.site._registry[ExternalPlatform].get_form(request)
+        form = form_class(data={"name": "渝快政", "slug": "ykz", "webhook_url": "platform.example.cn/hook"})
+        form.is_valid()
+        assert form.cleaned_data["webhook_url"] == "https://platform.example.cn/hook"
+
 
 @pytest.mark.django_db
 def test_callbacks_move_the_request_through_the_workflow(world, platform):
