@@ -318,3 +318,25 @@ def test_a_broker_behind_tls_is_reached_over_tls_with_its_certificate_checked():
     )
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ["liaison.core.broker", "redis.example", "True"]
+
+
+def test_prepared_statements_and_their_plans_follow_the_switch():
+    """``DB_PREPARED_STATEMENTS``: on, the connection prepares the compiled statements and asks
+    for generic plans, keeping any ``options`` the address gave; off (an old PgBouncer, which
+    refuses the ``options`` startup parameter), it sends neither."""
+    code = "from django.conf import settings as s; o = s.DATABASES['default'].get('OPTIONS', {});"
+    code += " print(o.get('prepare_threshold'), '|', o.get('options'))"
+    base = {k: v for k, v in os.environ.items() if k != "DB_PREPARED_STATEMENTS"}
+    base.update(DJANGO_SETTINGS_MODULE="liaison.settings.test", DATABASE_URL="postgres://liaison@db.example/liaison")
+
+    def read(**extra):
+        run = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env={**base, **extra}, capture_output=True, text=True, timeout=60
+        )
+        assert run.returncode == 0, run.stderr
+        return run.stdout.strip()
+
+    assert read() == "5 | -c plan_cache_mode=force_generic_plan"
+    given = read(DATABASE_URL="postgres://liaison@db.example/liaison?options=-c%20search_path%3Dliaison")
+    assert given == "5 | -c search_path=liaison -c plan_cache_mode=force_generic_plan"
+    assert read(DB_PREPARED_STATEMENTS="false") == "None | None"
