@@ -4,7 +4,8 @@ kombu's Redis channel builds a new ``redis.Redis`` for each message it sends, an
 fills its table of ~170 reply handlers: about a sixth of the time a web request spends queueing a
 task. A client holds no connection of its own, only the channel's connection pool, so one client
 per pool serves every call; when kombu replaces the pool (after a fork or a lost connection), the
-next call builds a client on the new one. Chosen by ``CELERY_BROKER_TRANSPORT`` in the settings.
+next call builds a client on the new one, as the cache's ``ReusedClients`` does for Django's Redis
+backend (liaison/core/cache.py). Chosen by ``CELERY_BROKER_TRANSPORT`` in the settings.
 """
 
 from kombu.transport import redis
