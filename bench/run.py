@@ -70,6 +70,9 @@ def timed(fn, repeat=11):
 def settle():
     """Vacuum and flush what earlier steps wrote, as autovacuum and the checkpointer would have
     by the time a user comes back (autovacuum is off on the benchmark machine's PostgreSQL)."""
+    import django
+
+    django.setup()  # (with --reuse, nothing before it has set Django up)
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -336,6 +339,24 @@ APP_DIR = Path(os.environ.get("BENCH_APP_DIR", ROOT))  # another checkout: measu
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
+def production_bin() -> Path:
+    """The scripts folder of a virtualenv holding ``requirements.txt`` alone, as a server installs
+    it: the development tools (pytest's Pygments, Playwright's greenlet…) would otherwise be
+    imported by the libraries that use them when present, and counted in the web worker's memory.
+    Built once per set of requirements, under ``var/bench/``."""
+    import hashlib
+
+    requirements = APP_DIR / "requirements.txt"
+    venv = ROOT / "var" / "bench" / f"venv-{hashlib.sha256(requirements.read_bytes()).hexdigest()[:12]}"
+    if not (venv / "installed").exists():
+        shutil.rmtree(venv, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        subprocess.run([*pip, "-r", str(requirements)], check=True)
+        (venv / "installed").touch()
+    return venv / "bin"
+
+
 def _cpu_seconds(pid: int) -> float:
     """User + system CPU of a running process, from /proc (0 if it is gone)."""
     try:
@@ -369,13 +390,14 @@ def _backends() -> list[int]:
 
 
 class WebServer:
-    """gunicorn with ``workers`` sync workers on the benchmark database, as production runs it."""
+    """gunicorn with ``workers`` sync workers on the benchmark database, as production runs it:
+    from the production install, with the production settings."""
 
     def __init__(self, workers: int):
         self.port = 18000 + os.getpid() % 1000
         self.process = subprocess.Popen(
             [
-                str(Path(sys.executable).parent / "gunicorn"),
+                str(production_bin() / "gunicorn"),
                 "liaison.wsgi",
                 "--bind",
                 f"127.0.0.1:{self.port}",
@@ -585,7 +607,7 @@ def measure_worker_memory(server, requests=1000):
     rss = max(_rss_mb(pid) for pid in _workers(server.process.pid))
     say(
         f"web worker RSS after {requests} mixed requests (MB)",
-        f"{rss:.0f}",
+        f"{rss:.1f}",
         f"target ≤ 90 (answers {dict(sorted(statuses.items()))})",
     )
 
