@@ -1,7 +1,7 @@
 from rest_framework import serializers, viewsets
 
 from liaison.core.api import ScopedViewSetMixin
-from liaison.core.apischema import ApiSchema
+from liaison.core.apischema import Schema
 
 from .models import Person, ReceptionDay
 
@@ -21,7 +21,7 @@ class PersonOut(serializers.ModelSerializer):
 class PersonViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """People the user may see: stationed at their points, or kept by their office."""
 
-    schema = ApiSchema()
+    schema = Schema()
     serializer_class = PersonOut
     lookup_value_regex = r"\d+"
     filterset_fields = ["kind", "level"]
@@ -52,7 +52,7 @@ class ReceptionDayOut(serializers.ModelSerializer):
 class ReceptionDayViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """Reception days of the user's points, with rosters and attendance."""
 
-    schema = ApiSchema()
+    schema = Schema()
     serializer_class = ReceptionDayOut
     lookup_value_regex = r"\d+"
     filterset_fields = ["status", "date"]

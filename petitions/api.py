@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema_field, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import (
@@ -46,7 +46,7 @@ from liaison.core.api import (
     request_object,
     serializer_for_form,
 )
-from liaison.core.apischema import ApiSchema
+from liaison.core.apischema import Schema, extend_schema
 from liaison.core.notifications import absolute_url
 from liaison.core.paging import CappedPaginator
 from liaison.core.webhooks import verify, verify_standard
@@ -182,7 +182,7 @@ class PublicRequestViewSet(viewsets.GenericViewSet):
     parser_classes = [StrictJSONParser, MultiPartParser]
     serializer_class = PublicPetitionOut
     lookup_field = "number"
-    schema = ApiSchema()
+    schema = Schema()
     # File → follow → add information, for clients and the stateful fuzz run (tests/test_api_fuzz.py).
     schema_links = {
         "public_requests_create": {
@@ -458,7 +458,7 @@ class PetitionViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     of one or two characters is looked for among the newest 2,000 requests only, and a search's
     ``count`` stops at 1,000."""
 
-    schema = ApiSchema()
+    schema = Schema()
     filterset_class = PetitionFilter
     filter_backends = [DjangoFilterBackend, RequestSearchFilter, OrderingFilter]
     pagination_class = SearchPagination
@@ -519,7 +519,7 @@ class PetitionViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 class AttachmentFileView(APIView):
     """One attachment's file, served as what it was checked to be (``attachment_response``)."""
 
-    schema = ApiSchema()
+    schema = Schema()
 
     @extend_schema(
         responses={(200, "image/jpeg"): OpenApiTypes.BINARY, (200, "application/pdf"): OpenApiTypes.BINARY},
@@ -536,7 +536,7 @@ class DepartmentViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """Departments visible to you: your own (handlers), your office's and those serving your
     points. For a request's dispatch choices, see /requests/{id}/departments/."""
 
-    schema = ApiSchema()
+    schema = Schema()
     serializer_class = DepartmentOut
     lookup_value_regex = r"\d+"
     filterset_fields = ["active"]
@@ -546,30 +546,12 @@ class DepartmentViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Department.objects.select_related("organisation")
 
 
-class StepSchema(ApiSchema):
-    """Each step's endpoint documents its own input: the step's form, as a serializer."""
-
-    def get_request_serializer(self):
-        return step_input(self.view.step)
-
-    def get_operation_id(self):
-        return f"requests_{self.view.step}"
-
-    def get_tags(self):
-        return ["requests"]
-
-    def get_description(self):
-        step = STEPS[self.view.step]
-        sources = ", ".join(sorted(step.sources))
-        return f"Workflow step “{step.name}” ({step.label}), from: {sources}. See petitions/workflow.py."
-
-
 class PetitionStepView(APIView):
     """Take one workflow step on a request visible to you: one URL per step of
     ``actions.STEPS`` (liaison/portal/api_urls.py), validated by the step's form."""
 
     step = None  # the step's name, given per URL by as_view(step=…)
-    schema = StepSchema()
+    schema = Schema("petitions.openapi.StepSchema")
 
     @extend_schema(responses={200: PetitionDetailOut, **errors(400, 403, 404, 409)})
     def post(self, request, pk):
@@ -617,7 +599,7 @@ class PlatformCallbackView(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes = []
-    schema = ApiSchema()
+    schema = Schema()
 
     @extend_schema(
         request=CallbackIn,

@@ -103,29 +103,52 @@ def test_production_pools_postgresql_connections():
     assert read(DATABASE_URL="sqlite:////tmp/x.sqlite3").endswith("None")
 
 
-def test_a_web_process_starts_without_the_heavy_libraries():
-    """Spreadsheets, PDFs, pictures, QR codes and foreign calendars are imported where they are
-    used (issue 21, item 6: a web worker's memory), not by every worker at start-up; nor is
-    `requests`, which only the SMS providers' SDKs need, and which they can still import."""
-    heavy = ["openpyxl", "pypdf", "PIL", "qrcode", "holidays", "requests", "urllib3"]
-    code = (
-        "import sys; from liaison.wsgi import application; import liaison.urls; from liaison.core.jobs import _tasks;"
-        " _tasks(); "
-        f"print(','.join(m for m in {heavy!r} if m in sys.modules) or '-');"
-        " from tencentcloud.common import credential; import requests; print(requests.Session.__name__)"
-    )
+def web_process(code: str) -> list[str]:
+    """What ``code`` prints in a new process started as a production web worker is."""
     environment = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "ALLOWED_HOSTS")}
     environment.update(
         DJANGO_SETTINGS_MODULE="liaison.settings.prod",
         SECRET_KEY="k" * 50,
         ALLOWED_HOSTS="liaison.example.cn",
         SMS_ALLOW_DEV_BACKEND="true",
+        SECURE_SSL_REDIRECT="false",
     )
+    code = "import sys; from liaison.wsgi import application; import liaison.urls; " + code
     run = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60
     )
     assert run.returncode == 0, run.stderr
-    assert run.stdout.split() == ["-", "Session"]
+    return run.stdout.split()
+
+
+def test_a_web_process_starts_without_the_heavy_libraries():
+    """Spreadsheets, PDFs, pictures, QR codes and foreign calendars are imported where they are
+    used (issue 21, item 6: a web worker's memory), not by every worker at start-up; nor is
+    `requests`, which only the SMS providers' SDKs need, and which they can still import; nor
+    drf-spectacular's schema generator with Django's test tools, until a schema is asked for."""
+    heavy = ["openpyxl", "pypdf", "PIL", "qrcode", "holidays", "requests", "urllib3", "drf_spectacular.openapi"]
+    heavy += ["django.test", "unittest"]
+    printed = web_process(
+        "from liaison.core.jobs import _tasks; _tasks(); "
+        f"print(','.join(m for m in {heavy!r} if m in sys.modules) or '-');"
+        " from tencentcloud.common import credential; import requests; print(requests.Session.__name__)"
+    )
+    assert printed == ["-", "Session"]
+
+
+def test_the_schema_is_annotated_when_a_web_process_first_serves_it():
+    """The views' annotations (``apischema.extend_schema``) and schema classes are applied when
+    the schema is first generated, as if at import: the generator's command writes the same."""
+    printed = web_process(
+        "import json; from django.test import Client; from liaison.core import apischema;"
+        " print(len(apischema._pending) > 10);"
+        " schema = Client(HTTP_HOST='liaison.example.cn').get('/api/v1/schema/?format=json').json();"
+        " track = schema['paths']['/api/v1/public/requests/{number}/{token}/']['get'];"
+        " print(track['description'].replace(' ', '_'), sorted(track['responses']) == ['200', '404'],"
+        " 'ProblemType' in schema['components']['schemas'],"
+        " 'requests_dispatch' in json.dumps(schema), len(apischema._pending))"
+    )
+    assert printed == ["True", "Follow_a_request_with_its_secret.", "True", "True", "True", "0"]
 
 
 def test_beat_runs_the_whole_schedule():

@@ -1,61 +1,85 @@
-"""The API's schema class (every operation documents its errors) and the problem types' page.
-Apart from ``api`` because they need DRF's views, which import ``api`` for the parser setting."""
+"""What the API's views say of themselves for the schema, kept light: a view names its schema
+class (``Schema``) and its annotations (``extend_schema``), and drf-spectacular builds them when a
+schema is first generated (``openapi.SchemaGenerator``). Built at import, they imported its
+generator, and Django's test tools with it, into every web worker (2.5 MB) for a page few of them
+serve. Also the problem types' page, apart from ``api`` because it needs DRF's views, which import
+``api`` for the parser setting."""
 
+import functools
+import threading
+
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import extend_schema, inline_serializer
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.schemas.inspectors import DefaultSchema, ViewInspector
 from rest_framework.views import APIView
 
-from .api import _RESPONSE_HEADERS, PROBLEM_CODES, PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_URL, PROBLEMS, errors
+from .api import PROBLEM_CODES, PROBLEM_TYPE_URL, PROBLEMS
+
+_pending = []  # (view or method, extend_schema's arguments), in the order they were written
+_applying = threading.Lock()
+_generating = threading.Event()  # set once this process generates a schema
 
 
-class ApiSchema(AutoSchema):
-    """Every operation documents the errors it can answer, as problem details, with the headers
-    that go with them (Location on 201, WWW-Authenticate on 401, Retry-After on 429), besides
-    those its ``extend_schema`` names."""
+def extend_schema(*args, **kwargs):
+    """drf-spectacular's ``extend_schema``, applied by ``annotate`` when a schema is first
+    generated, in the order the decorators ran. It returns what it decorates unchanged, as
+    drf-spectacular's does: that one sets attributes on it."""
 
-    def _default_errors(self) -> set[int]:
-        codes = set()
-        if "{" in self.path or self._is_list_view():
-            codes.add(404)  # an unknown or invisible row, or a page past the end
-        if self._is_list_view() or self.method in ("POST", "PUT", "PATCH"):
-            codes.add(400)
-        if self.method in ("POST", "PUT", "PATCH"):
-            codes.add(415)
-        if not all(isinstance(p, AllowAny) for p in self.view.get_permissions()):
-            codes |= {401, 403}
-        if self.view.get_throttles():
-            codes.add(429)
-        return codes
+    def record(view):
+        _pending.append((view, args, kwargs))
+        return view
 
-    def _get_response_bodies(self, direction="response"):
-        responses = super()._get_response_bodies(direction)
-        if direction == "response":
-            for code in sorted(self._default_errors()):
-                if str(code) not in responses:
-                    responses[str(code)] = self._get_response_for_code(
-                        errors(code)[(code, PROBLEM_MEDIA_TYPE)], str(code), [PROBLEM_MEDIA_TYPE], direction
-                    )
-        return responses
+    return record
 
-    def _get_response_for_code(self, serializer, status_code, media_types=None, direction="response"):
-        """Adds the OpenAPI links a view declares in ``schema_links``
-        (``{operation_id: {status: {name: link}}}``): how a client, or a stateful fuzzer, goes
-        from this answer to the next call."""
-        response = super()._get_response_for_code(serializer, status_code, media_types, direction)
-        links = getattr(self.view, "schema_links", {}).get(self.get_operation_id(), {}).get(str(status_code))
-        if links:
-            response["links"] = links
-        return response
 
-    def _get_response_headers_for_code(self, status_code, direction="response"):
-        headers = super()._get_response_headers_for_code(status_code, direction)
-        for name, description in _RESPONSE_HEADERS.get(str(status_code), {}).items():
-            headers.setdefault(name, {"schema": {"type": "string"}, "description": description, "required": True})
-        return headers
+def annotate():
+    """Apply the annotations recorded so far (the schema generator calls this first)."""
+    from drf_spectacular.utils import extend_schema as apply
+
+    _generating.set()
+    with _applying:
+        while _pending:
+            view, args, kwargs = _pending.pop(0)
+            apply(*args, **kwargs)(view)
+
+
+class Schema(DefaultSchema):
+    """``schema = Schema()`` on a view: the API's schema class (``openapi.ApiSchema``), or the one
+    ``path`` names, imported when a schema is generated, as DRF's ``DefaultSchema`` imports the
+    default one."""
+
+    def __init__(self, path="liaison.core.openapi.ApiSchema"):
+        super().__init__()
+        self.path = path
+
+    def __get__(self, instance, owner):
+        result = ViewInspector.__get__(self, instance, owner)
+        if result is not self:  # one set on this view instance
+            return result
+        if instance is None and not _generating.is_set():
+            return self  # DRF's router lists every attribute of a view class to build the URLs
+        inspector = import_string(self.path)()
+        inspector.view = instance
+        return inspector
+
+
+def imported_view(path, **initkwargs):
+    """The view class at ``path``, imported at its first request (the schema and its docs)."""
+
+    @csrf_exempt  # as DRF's own views are
+    def view(request, *args, **kwargs):
+        return built()(request, *args, **kwargs)
+
+    @functools.cache
+    def built():
+        return import_string(path).as_view(**initkwargs)
+
+    return view
 
 
 class ProblemTypeView(APIView):
@@ -63,7 +87,7 @@ class ProblemTypeView(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes = []
-    schema = ApiSchema()
+    schema = Schema()
 
     @extend_schema(
         responses={

@@ -4,7 +4,6 @@ deputies app; enterprises are listed for staff by scope, and per point for the p
 import datetime as dt
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
@@ -12,7 +11,7 @@ from rest_framework.response import Response
 
 from deputies.selectors import NextReceptions
 from liaison.core.api import ScopedViewSetMixin
-from liaison.core.apischema import ApiSchema
+from liaison.core.apischema import Schema, extend_schema
 from petitions.forms import linked_enterprises
 from points.models import Enterprise, LiaisonPoint
 
@@ -46,7 +45,7 @@ class PointViewSet(viewsets.ReadOnlyModelViewSet):
     """Active liaison points; public."""
 
     permission_classes = [AllowAny]
-    schema = ApiSchema()
+    schema = Schema()
     serializer_class = PointOut
     lookup_field = "code"
     search_fields = ["name", "address"]
@@ -73,7 +72,7 @@ class EnterpriseViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """Enterprises visible to you: registered by your office, hosting or looked after by your
     points (``Enterprise.objects.visible_to``)."""
 
-    schema = ApiSchema()
+    schema = Schema()
     serializer_class = EnterpriseOut
     lookup_value_regex = r"\d+"
     filterset_fields = ["chain_role"]

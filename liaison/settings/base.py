@@ -381,6 +381,8 @@ SPECTACULAR_SETTINGS = {
     "OAS_VERSION": "3.1.0",
     "WEBHOOKS": ["petitions.platforms.petition_dispatched_webhook"],
     "SERVE_INCLUDE_SCHEMA": False,
+    # Applies the views' annotations first (liaison/core/apischema.py: built when first needed).
+    "DEFAULT_GENERATOR_CLASS": "liaison.core.openapi.SchemaGenerator",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
