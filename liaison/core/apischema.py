@@ -38,7 +38,8 @@ def extend_schema(*args, **kwargs):
 
 
 def annotate():
-    """Apply the annotations recorded so far (the schema generator calls this first)."""
+    """Apply the annotations recorded so far (the schema generator calls this before it builds
+    each view's schema)."""
     from drf_spectacular.utils import extend_schema as apply
 
     _generating.set()

@@ -11,9 +11,10 @@ from .apischema import annotate
 
 
 class SchemaGenerator(SpectacularGenerator):
-    def get_schema(self, *args, **kwargs):
+    def create_view(self, callback, method, request=None):
+        # By the first view the URLs are loaded, so every API module has recorded its annotations.
         annotate()
-        return super().get_schema(*args, **kwargs)
+        return super().create_view(callback, method, request)
 
 
 class ApiSchema(AutoSchema):
