@@ -68,7 +68,8 @@ def recover(request):
             return _refused(request, template, form, exc.message, exc.status)
         if Petition.objects.filter(number=number, contact_phone=phone).exists():
             text = _("Your code to open request %(number)s is %(code)s, valid for 10 minutes.")
-            otp.send_sms(phone, text % {"number": number, "code": code})
+            params = {"number": number, "code": code}
+            otp.send_sms(phone, text % params, template="tracking_code", params=params)
         request.session[SESSION_KEY] = {"number": number, "phone": phone}
         return redirect("recover_code")
     return render(request, template, {"form": form}, status=400 if form.errors else 200)

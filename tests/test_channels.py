@@ -25,7 +25,7 @@ from django.template import TemplateDoesNotExist
 from django.test.utils import CaptureQueriesContext
 from django.utils.html import escape
 
-from liaison.core import notifications, robots
+from liaison.core import notifications, otp, robots
 from liaison.core.models import Notification
 from petitions.models import Petition
 from points.models import GroupRobot, LiaisonPoint
@@ -339,6 +339,51 @@ class TestTencentSms:
         assert time.monotonic() - started < 2.4
         row = refreshed(row)
         assert row.status == "pending" and "timed out" in row.last_error.lower()
+
+
+@pytest.mark.django_db
+class TestOneTimeCodesBySms:
+    """The codes that recover a tracking link and reset a password go through the configured
+    backend, as their own approved templates, and the code received is the one that works."""
+
+    def test_a_provider_sends_the_tracking_code_template_with_its_parameters(self, client, world, provider, settings):
+        settings.SMS_BACKEND = "liaison.core.sms.AlibabaSmsBackend"
+        settings.SMS_TEMPLATES = {"tracking_code": "SMS_5100"}
+        provider.answer({"Code": "OK", "Message": "OK", "BizId": "900^1", "RequestId": "r1"})
+        petition = PetitionFactory(point=world.point, contact_phone="13900000000")
+        assert client.post("/track/", {"number": petition.number, "phone": "13900000000"}).status_code == 302
+        otp.wait_for_sends()
+        query = parse_qs(urlsplit(provider.last["path"]).query)
+        assert query["PhoneNumbers"] == ["13900000000"] and query["TemplateCode"] == ["SMS_5100"]
+        params = json.loads(query["TemplateParam"][0])
+        assert list(params) == ["number", "code"] and params["number"] == petition.number
+        opened = client.post("/track/code/", {"code": params["code"]})
+        assert opened.status_code == 302 and opened["Location"] == petition.get_tracking_url()
+
+    def test_a_provider_sends_the_password_reset_code_template(self, client, world, provider, settings):
+        settings.SMS_BACKEND = "liaison.core.sms.TencentSmsBackend"
+        settings.SMS_TEMPLATES = {"password_reset_code": "7000"}
+        provider.answer(TestTencentSms.status())
+        world.deputy.person.phone = "13900000000"
+        world.deputy.person.save()
+        assert client.post("/password-reset/sms/", {"username": "deputy"}).status_code == 302
+        otp.wait_for_sends()
+        body = json.loads(provider.last["body"])
+        assert body["TemplateId"] == "7000" and body["PhoneNumberSet"] == ["+8613900000000"]
+        (code,) = body["TemplateParamSet"]
+        new = {"new_password1": "Chongqing-2026-reset", "new_password2": "Chongqing-2026-reset"}
+        assert client.post("/password-reset/sms/code/", {"code": code, **new}).status_code == 302
+        world.deputy.refresh_from_db()
+        assert world.deputy.check_password("Chongqing-2026-reset")
+
+    def test_the_file_backend_writes_the_code(self, client, world, settings, tmp_path):
+        settings.SMS_BACKEND = "liaison.core.sms.FileSmsBackend"
+        settings.SMS_FILE = tmp_path / "sms.log"
+        petition = PetitionFactory(point=world.point, contact_phone="13900000000")
+        client.post("/track/", {"number": petition.number, "phone": "13900000000"})
+        otp.wait_for_sends()
+        (line,) = [json.loads(line) for line in settings.SMS_FILE.read_text().splitlines()]
+        assert line["to"] == "13900000000" and line["template"] == "tracking_code" and petition.number in line["text"]
 
 
 # The refusals are made while the production settings load (test_foundation starts the whole

@@ -167,7 +167,7 @@ def password_reset_sms(request):
         user, phone = _account_with_phone(username)
         if user:
             text = _("Your password reset code is %(code)s, valid for 10 minutes. Ignore it if you did not ask for it.")
-            otp.send_sms(phone, text % {"code": code})
+            otp.send_sms(phone, text % {"code": code}, template="password_reset_code", params={"code": code})
         request.session[SESSION_KEY] = username
         return redirect("password_reset_sms_confirm")
     return render(request, template, {"form": form}, status=400 if form.errors else 200)

@@ -20,10 +20,9 @@ from concurrent.futures import ThreadPoolExecutor, wait
 
 from django.conf import settings
 from django.core.cache import cache
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from . import ratelimit
+from . import ratelimit, sms
 
 log = logging.getLogger(__name__)
 
@@ -112,10 +111,13 @@ def run_in_background(call) -> None:
     del _pending[:-100]
 
 
-def send_sms(phone: str, text: str) -> None:
-    """Hand the message to the SMS backend on a background thread."""
-    backend = import_string(settings.SMS_BACKEND)()
-    run_in_background(lambda: backend.send(phone, text))
+def send_sms(phone: str, text: str, *, template: str, params: dict[str, str]) -> None:
+    """Hand the message to the SMS backend on a background thread: ``template`` names the
+    provider's approved template (``SMS_TEMPLATE_<TEMPLATE>``) and ``params`` its parameters in
+    order; ``text`` is what the development backends write. A code is a secret, so it is sent
+    directly, never recorded as a message row."""
+    message = sms.SmsMessage(phone=phone, text=text, template=template, params=params)
+    run_in_background(lambda: sms.send(message))
 
 
 def wait_for_sends(timeout: float = 5) -> None:
