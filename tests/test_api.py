@@ -221,6 +221,22 @@ def test_schema_is_valid_openapi(tmp_path):
         assert path in text
 
 
+def test_each_schema_is_written_in_the_language_it_is_asked_in(client):
+    """The steps' request bodies are built from their forms once per process; their titles are
+    still those of the language of each request, whichever came first."""
+
+    def titles(schema):
+        bodies = schema["components"]["schemas"]
+        return bodies["NoteInRequest"]["properties"]["text"]["title"], bodies["AddInfoInRequest"]["properties"]
+
+    english = client.get("/api/v1/schema/?format=json&lang=en").json()
+    chinese = client.get("/api/v1/schema/?format=json").json()
+    assert titles(english)[0] == "Note" and titles(chinese)[0] == "备注"
+    assert titles(english)[1]["text"]["title"] == "Information to add"
+    assert titles(chinese)[1]["text"]["title"] == "补充内容"
+    assert client.get("/api/v1/schema/?format=json&lang=en").json() == english
+
+
 def test_docs_are_served_without_a_cdn(client):
     page = client.get("/api/v1/docs/").content.decode()
     assert "/static/drf_spectacular_sidecar/" in page and "cdn" not in page.lower()

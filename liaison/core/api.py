@@ -273,7 +273,8 @@ def request_object(request):
 
 
 def _serializer_field(field: forms.Field) -> serializers.Field:
-    common = {"required": field.required, "label": str(field.label or ""), "help_text": str(field.help_text or "")}
+    # Labels and help texts stay lazy: each schema is written in the language it is asked in.
+    common = {"required": field.required, "label": field.label or "", "help_text": field.help_text or ""}
     if isinstance(field, forms.ModelChoiceField):
         return serializers.IntegerField(**common)
     if isinstance(field, forms.ChoiceField):
