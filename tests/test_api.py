@@ -237,6 +237,29 @@ def test_each_schema_is_written_in_the_language_it_is_asked_in(client):
     assert client.get("/api/v1/schema/?format=json&lang=en").json() == english
 
 
+def test_the_docs_and_the_schema_answer_options_and_head(client):
+    for path in ("/api/v1/docs/", "/api/v1/docs/?script=", "/api/v1/schema/"):
+        options = client.options(path)
+        assert options.status_code == 200 and "GET" in options["Allow"], path
+        assert client.head(path).status_code == 200, path
+
+
+def test_concurrent_first_schema_requests_all_get_the_schema(tmp_path):
+    """A threaded server (runserver, gunicorn's gthread) gets its first schema requests at once:
+    drf-spectacular's first generation is not thread-safe, so ours runs one at a time."""
+    code = (
+        "import django, threading; django.setup(); from django.test import Client;"
+        " barrier = threading.Barrier(6); answers = []; url = '/api/v1/schema/?format=json';"
+        " run = lambda: (barrier.wait(), answers.append(Client(HTTP_HOST='localhost').get(url)));"
+        " threads = [threading.Thread(target=run) for _ in range(6)]; [t.start() for t in threads];"
+        " [t.join() for t in threads];"
+        " print(sorted(a.status_code for a in answers), len({a.content for a in answers}))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split("\n")[-2] == "[200, 200, 200, 200, 200, 200] 1", run.stdout + run.stderr[-3000:]
+
+
 def test_docs_are_served_without_a_cdn(client):
     page = client.get("/api/v1/docs/").content.decode()
     assert "/static/drf_spectacular_sidecar/" in page and "cdn" not in page.lower()

@@ -2,6 +2,8 @@
 applies the views' annotations (``apischema.extend_schema``). Imported only where a schema is
 generated: drf-spectacular's generator brings Django's test tools with it."""
 
+import threading
+
 from drf_spectacular.generators import SchemaGenerator as SpectacularGenerator
 from drf_spectacular.openapi import AutoSchema
 from rest_framework.permissions import AllowAny
@@ -9,8 +11,16 @@ from rest_framework.permissions import AllowAny
 from .api import _RESPONSE_HEADERS, PROBLEM_MEDIA_TYPE, errors
 from .apischema import annotate
 
+_one_at_a_time = threading.Lock()
+
 
 class SchemaGenerator(SpectacularGenerator):
+    def get_schema(self, *args, **kwargs):
+        # drf-spectacular's generation is not thread-safe (it loads its extensions on first use):
+        # concurrent first requests to a threaded server (runserver, gthread) answered 500.
+        with _one_at_a_time:
+            return super().get_schema(*args, **kwargs)
+
     def create_view(self, callback, method, request=None):
         # By the first view the URLs are loaded, so every API module has recorded its annotations.
         annotate()

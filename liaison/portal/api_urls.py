@@ -85,7 +85,7 @@ urlpatterns = [
     # The split view serves its start-up script as a file, so the docs work under our CSP.
     path(
         "docs/",
-        imported_view("drf_spectacular.views.SpectacularSwaggerSplitView", url_name="schema"),
+        imported_view("liaison.core.apidocs.DocsView", url_name="schema"),
         name="api-docs",
     ),
 ]
