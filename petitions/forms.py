@@ -122,10 +122,9 @@ class LinkedEnterpriseField(forms.ModelChoiceField):
     def to_python(self, value):
         if value in self.empty_values:
             return None
-        try:
-            pk = int(str(value).strip())
-        except ValueError:
-            pk = 0
+        text = str(value).strip()
+        # ASCII digits only: int() also reads "٣", "５" and "5_0", which no option's value is.
+        pk = int(text) if text.isascii() and text.isdigit() else 0
         if not 0 < pk < 2**63:
             raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
         return Enterprise(pk=pk)

@@ -109,7 +109,7 @@ class TestStatements:
         assert first["Location"] == again["Location"] and Petition.objects.count() == 1
         response = client.post(submit_url(world), form_data(world, enterprise=world.enterprise.pk + 999))
         assert response.status_code == 400 and "enterprise" in response.context["form"].errors
-        for bad in ("abc", "-1", str(2**70)):
+        for bad in ("abc", "-1", str(2**70), "+1", "٣", "５", f"{world.enterprise.pk}_0", "1e3"):
             response = client.post(submit_url(world), form_data(world, enterprise=bad))
             assert response.status_code == 400, bad
         assert Petition.objects.count() == 1
