@@ -2,8 +2,9 @@
 class (``Schema``) and its annotations (``extend_schema``), and drf-spectacular builds them when a
 schema is first generated (``openapi.SchemaGenerator``). Built at import, they imported its
 generator, and Django's test tools with it, into every web worker (2.5 MB) for a page few of them
-serve. Also the problem types' page, apart from ``api`` because it needs DRF's views, which import
-``api`` for the parser setting."""
+serve. drf-spectacular's own generator (``spectacular --generator-class …``) does not apply
+them; ``openapi.SchemaGenerator`` is the one the settings name. Also the problem types' page,
+apart from ``api`` because it needs DRF's views, which import ``api`` for the parser setting."""
 
 import functools
 import threading
