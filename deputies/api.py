@@ -1,12 +1,12 @@
 from rest_framework import serializers, viewsets
 
-from liaison.core.api import ScopedViewSetMixin
+from liaison.core.api import ModelSerializer, ScopedViewSetMixin
 from liaison.core.apischema import Schema
 
 from .models import Person, ReceptionDay
 
 
-class PersonOut(serializers.ModelSerializer):
+class PersonOut(ModelSerializer):
     kind_label = serializers.CharField(source="get_kind_display")
     points = serializers.SerializerMethodField()
 
@@ -40,7 +40,7 @@ class RosterOut(serializers.Serializer):
     signed_in_at = serializers.DateTimeField(allow_null=True)
 
 
-class ReceptionDayOut(serializers.ModelSerializer):
+class ReceptionDayOut(ModelSerializer):
     point = serializers.CharField(source="point.code")
     roster = RosterOut(source="assignments", many=True, read_only=True)
 

@@ -39,6 +39,7 @@ from liaison.core.api import (
     BadSignature,
     Conflict,
     FieldsBuiltOnce,
+    ModelSerializer,
     Pagination,
     ScopedViewSetMixin,
     StrictJSONParser,
@@ -113,7 +114,7 @@ class PublicEventOut(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class ReplyLetterOut(FieldsBuiltOnce, serializers.ModelSerializer):
+class ReplyLetterOut(FieldsBuiltOnce, ModelSerializer):
     """A reply letter (答复函) addressed to the enterprise, downloadable with the secret link."""
 
     url = serializers.SerializerMethodField()
@@ -127,7 +128,7 @@ class ReplyLetterOut(FieldsBuiltOnce, serializers.ModelSerializer):
         return absolute_url(reverse("petitions:letter", args=[petition.number, petition.access_token, obj.pk]))
 
 
-class PublicPetitionOut(FieldsBuiltOnce, serializers.ModelSerializer):
+class PublicPetitionOut(FieldsBuiltOnce, ModelSerializer):
     status_label = serializers.CharField(source="get_status_display")
     point = serializers.CharField(source="point.name")
     events = serializers.SerializerMethodField()
@@ -315,7 +316,7 @@ class PetitionFilter(django_filters.FilterSet):
         return queryset.filter(overdue) if value else queryset.exclude(overdue)
 
 
-class EventOut(serializers.ModelSerializer):
+class EventOut(ModelSerializer):
     action_label = serializers.CharField(source="get_action_display")
     text = serializers.CharField(source="shown_text", help_text="In the reader's language where the portal wrote it.")
     actor_label = serializers.CharField(source="shown_actor")
@@ -325,7 +326,7 @@ class EventOut(serializers.ModelSerializer):
         fields = ["action", "action_label", "from_status", "to_status", "actor_label", "text", "public", "created_at"]
 
 
-class PetitionOut(serializers.ModelSerializer):
+class PetitionOut(ModelSerializer):
     point = serializers.CharField(source="point.code")
     department = serializers.CharField(source="department.name", allow_null=True, default=None)
     contact_phone = serializers.SerializerMethodField()
@@ -386,7 +387,7 @@ class PetitionDetailOut(PetitionOut):
         return allowed_actions(obj, self.context["request"].user)
 
 
-class AttachmentOut(serializers.ModelSerializer):
+class AttachmentOut(ModelSerializer):
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -397,7 +398,7 @@ class AttachmentOut(serializers.ModelSerializer):
         return f"/api/v1/requests/{obj.petition_id}/attachments/{obj.pk}/"
 
 
-class DepartmentOut(serializers.ModelSerializer):
+class DepartmentOut(ModelSerializer):
     organisation = serializers.CharField(source="organisation.name", allow_null=True, default=None)
 
     class Meta:

@@ -237,6 +237,31 @@ def test_each_schema_is_written_in_the_language_it_is_asked_in(client):
     assert client.get("/api/v1/schema/?format=json&lang=en").json() == english
 
 
+def test_a_schema_is_the_same_whichever_language_a_process_wrote_first(tmp_path):
+    """DRF decides whether a field needs the model's name for it as a label in the language of
+    the moment the fields are built, once per process for some serializers."""
+
+    def written(*languages):
+        code = "import django, sys; django.setup(); from django.core.management import call_command;" + "".join(
+            f" call_command('spectacular', '--lang', '{language}', '--file', sys.argv[1] + '.{language}');"
+            for language in languages
+        )
+        run = subprocess.run(
+            [sys.executable, "-c", code, str(tmp_path / "-".join(languages))],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert run.returncode == 0, run.stderr
+        return [(tmp_path / f"{'-'.join(languages)}.{language}").read_text() for language in languages]
+
+    (chinese,), (english,) = written("zh-hans"), written("en")
+    assert "title: 类别" in chinese
+    assert written("en", "zh-hans") == [english, chinese]
+    assert written("zh-hans", "en") == [chinese, english]
+
+
 def test_the_docs_and_the_schema_answer_options_and_head(client):
     for path in ("/api/v1/docs/", "/api/v1/docs/?script=", "/api/v1/schema/"):
         options = client.options(path)

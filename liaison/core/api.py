@@ -8,6 +8,7 @@ import math
 from collections.abc import Mapping
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connections, transaction
@@ -69,6 +70,17 @@ _VALIDATION_DETAIL = _("The input is not valid; see the errors by field.")
 # A sliding window opens again slot by slot (liaison/core/ratelimit.py): an hourly limit's
 # oldest slot leaves it within five minutes.
 DEFAULT_RETRY_AFTER = 300
+
+
+# DRF's, with its fields built in the portal's language: DRF labels a field with the model's name
+# for it only where that name differs from the field's own, and decides in the language of the
+# moment. Built under English, "kind" needs no label and stays "Kind" in every later schema; under
+# Chinese, every field keeps the model's lazy name, shown in the language each schema is written
+# in. (No docstring: the schema would show it as the description of every serializer without one.)
+class ModelSerializer(serializers.ModelSerializer):
+    def get_fields(self):
+        with translation.override(settings.LANGUAGE_CODE):
+            return super().get_fields()
 
 
 class FieldsBuiltOnce:

@@ -10,13 +10,13 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from deputies.selectors import NextReceptions
-from liaison.core.api import ScopedViewSetMixin
+from liaison.core.api import ModelSerializer, ScopedViewSetMixin
 from liaison.core.apischema import Schema, extend_schema
 from petitions.forms import linked_enterprises
 from points.models import Enterprise, LiaisonPoint
 
 
-class PointOut(serializers.ModelSerializer):
+class PointOut(ModelSerializer):
     chain = serializers.CharField(source="chain.name")
     host_enterprise = serializers.CharField(source="host_enterprise.name", allow_null=True, default=None)
     submit_url = serializers.SerializerMethodField()
@@ -33,7 +33,7 @@ class PointOut(serializers.ModelSerializer):
         return self.context["next_reception"](obj)
 
 
-class EnterpriseOut(serializers.ModelSerializer):
+class EnterpriseOut(ModelSerializer):
     chain = serializers.CharField(source="chain.name")
 
     class Meta:
